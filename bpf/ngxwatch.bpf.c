@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ngxwatch kernel side: learn nginx's sockets, see every RST and close on them.
+ *
+ * Resets and most state changes run in softirq, where the current task says nothing
+ * about nginx; so sockets are learned in process context (connect() from an nginx
+ * task, or a child of an nginx listening socket) into the LRU map `conns`, and every
+ * later event is tied to nginx through that map. Each handler filters first (one map
+ * lookup) and returns.
+ *
+ * Each hook exists twice: a tp_btf program (typed arguments, cheaper) and a classic
+ * tp program for kernels without BTF tracepoint typedefs. The loader enables one of
+ * the pair per hook with bpf_program__set_autoload().
+ */
+#include "core_types.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
+
+#include "ngxwatch/events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* A tracked socket. Its lifetime: inserted at connect/accept, marked closed at
+ * TCP_CLOSE (a linger-0 close sends its RST after that), overwritten or deleted when
+ * the same struct sock starts a new life, evicted by LRU otherwise. */
+struct conn {
+  struct ngxw_conn_stats stats;
+  __u32 tgid;
+  __u8 side;
+  __u8 closed;
+  __u8 pad[2];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 65536);
+  __type(key, __u64); /* struct sock * */
+  __type(value, struct conn);
+} conns SEC(".maps");
+
+/* tgid -> parent tgid, for every nginx process (master, workers, helpers). */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u32);
+  __type(value, __u32);
+} nginx_pids SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1024);
+  __type(key, struct ngxw_listen_key);
+  __type(value, __u32); /* owner tgid */
+} listeners SEC(".maps");
+
+/* Sockets that existed before the daemon started, filled from /proc by user space. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 65536);
+  __type(key, struct ngxw_tuple_key);
+  __type(value, struct ngxw_seed);
+} seeds SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, NGXW_CTR_MAX);
+  __type(key, __u32);
+  __type(value, __u64);
+} counters SEC(".maps");
+
+/* Exact reset totals by (side, origin, upstream peer), and how many of them never
+ * reached user space as events because the ring buffer was full. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+  __uint(max_entries, 4096);
+  __type(key, struct ngxw_reset_key);
+  __type(value, __u64);
+} reset_totals SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+  __uint(max_entries, 4096);
+  __type(key, struct ngxw_reset_key);
+  __type(value, __u64);
+} reset_lost SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 4 << 20);
+} events SEC(".maps");
+
+/* Set by user space while start-up seeds are waiting to be adopted. */
+volatile __u32 seeds_pending = 0;
+
+static __always_inline void count(__u32 idx) {
+  __u64* v = bpf_map_lookup_elem(&counters, &idx);
+  if (v) *v += 1;
+}
+
+static __always_inline void count_keyed(void* map, const struct ngxw_reset_key* key) {
+  __u64* v = bpf_map_lookup_elem(map, key);
+  if (v) {
+    *v += 1;
+    return;
+  }
+  __u64 one = 1;
+  /* Another CPU may insert the key first; then our update fails with EEXIST and the
+   * per-CPU slot of this CPU is still ours to bump. */
+  if (bpf_map_update_elem(map, key, &one, BPF_NOEXIST) != 0) {
+    v = bpf_map_lookup_elem(map, key);
+    if (v) *v += 1;
+  }
+}
+
+static __always_inline void read_endpoints(const struct sock* sk, struct ngxw_endpoint* local,
+                                           struct ngxw_endpoint* remote) {
+  __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+  local->family = family;
+  remote->family = family;
+  local->port = BPF_CORE_READ(sk, __sk_common.skc_num);
+  remote->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+  if (family == AF_INET6) {
+    BPF_CORE_READ_INTO(&local->addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+    BPF_CORE_READ_INTO(&remote->addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+  } else {
+    __be32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+    __be32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+    __builtin_memcpy(local->addr, &l, 4);
+    __builtin_memcpy(remote->addr, &r, 4);
+  }
+}
+
+static __always_inline __u32 netns_of(const struct sock* sk) {
+  return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+static __always_inline bool is_nginx_task(__u32* tgid_out) {
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  *tgid_out = tgid;
+  return bpf_map_lookup_elem(&nginx_pids, &tgid) != 0;
+}
+
+/* A socket we do not know may predate the daemon: adopt it from the seed map. */
+static __always_inline struct conn* adopt_seed(const struct sock* sk, __u64 key) {
+  if (!seeds_pending) return 0;
+  struct ngxw_tuple_key t = {};
+  struct ngxw_endpoint l = {}, r = {};
+  read_endpoints(sk, &l, &r);
+  t.netns = netns_of(sk);
+  t.lport = l.port;
+  t.rport = r.port;
+  t.family = l.family;
+  __builtin_memcpy(t.laddr, l.addr, 16);
+  __builtin_memcpy(t.raddr, r.addr, 16);
+  struct ngxw_seed* s = bpf_map_lookup_elem(&seeds, &t);
+  if (!s) return 0;
+  struct conn c = {};
+  c.tgid = s->tgid;
+  c.side = s->side;
+  bpf_map_update_elem(&conns, &key, &c, BPF_ANY);
+  bpf_map_delete_elem(&seeds, &t);
+  count(NGXW_CTR_CONNS_TRACKED);
+  return bpf_map_lookup_elem(&conns, &key);
+}
+
+static __always_inline struct conn* lookup_conn(const struct sock* sk) {
+  __u64 key = (__u64)sk;
+  struct conn* c = bpf_map_lookup_elem(&conns, &key);
+  if (c) return c;
+  return adopt_seed(sk, key);
+}
+
+static __always_inline void emit_conn(__u16 type, const struct sock* sk, const struct conn* c,
+                                      __u8 origin, __u8 state, __u8 old_state, __u32 reason,
+                                      const struct ngxw_reset_key* lost_key) {
+  struct ngxw_conn_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) {
+    count(NGXW_CTR_EVENTS_DROPPED);
+    if (lost_key) count_keyed(&reset_lost, lost_key);
+    return;
+  }
+  e->hdr.version = NGXW_EVENT_VERSION;
+  e->hdr.type = type;
+  e->hdr.tgid = c->tgid;
+  e->hdr.ts_ns = bpf_ktime_get_ns();
+  e->sock_id = (__u64)sk;
+  read_endpoints(sk, &e->local, &e->remote);
+  e->netns = netns_of(sk);
+  e->side = c->side;
+  e->origin = origin;
+  e->tcp_state = state;
+  e->old_state = old_state;
+  e->reason = reason;
+  e->pad = 0;
+  e->stats = c->stats;
+  bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline int on_reset(const struct sock* sk, __u8 origin, __u32 reason) {
+  if (!sk) return 0;
+  struct conn* c = lookup_conn(sk);
+  if (!c) return 0;
+
+  struct ngxw_reset_key key = {};
+  key.side = c->side;
+  key.origin = origin;
+  if (c->side == NGXW_SIDE_UPSTREAM) {
+    struct ngxw_endpoint l = {}, r = {};
+    read_endpoints(sk, &l, &r);
+    key.family = r.family;
+    key.port = r.port;
+    __builtin_memcpy(key.addr, r.addr, 16);
+  }
+  count(NGXW_CTR_RESETS_SEEN);
+  count_keyed(&reset_totals, &key);
+  __u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+  emit_conn(NGXW_EV_RESET, sk, c, origin, state, 0, reason, &key);
+  return 0;
+}
+
+static __always_inline void track(const struct sock* sk, __u64 key, __u32 tgid, __u8 side) {
+  struct conn c = {};
+  c.tgid = tgid;
+  c.side = side;
+  c.stats.opened_ns = bpf_ktime_get_ns();
+  bpf_map_update_elem(&conns, &key, &c, BPF_ANY);
+  count(NGXW_CTR_CONNS_TRACKED);
+  emit_conn(NGXW_EV_CONN_OPEN, sk, &c, NGXW_ORIGIN_NONE, TCP_ESTABLISHED, 0, NGXW_REASON_NONE, 0);
+}
+
+static __always_inline void listen_key_of(const struct sock* sk, struct ngxw_listen_key* k,
+                                          bool wildcard) {
+  struct ngxw_endpoint l = {}, r = {};
+  read_endpoints(sk, &l, &r);
+  k->netns = netns_of(sk);
+  k->port = l.port;
+  k->family = l.family;
+  if (!wildcard) __builtin_memcpy(k->addr, l.addr, 16);
+}
+
+static __always_inline int on_state(const struct sock* sk, int oldstate, int newstate) {
+  __u64 key = (__u64)sk;
+  __u32 tgid = 0;
+
+  if (newstate == TCP_SYN_SENT || newstate == TCP_LISTEN || newstate == TCP_SYN_RECV) {
+    /* A new life of this struct sock: forget whatever an earlier owner left. */
+    bpf_map_delete_elem(&conns, &key);
+    if (newstate == TCP_SYN_RECV) return 0;
+    if (!is_nginx_task(&tgid)) return 0;
+    if (newstate == TCP_SYN_SENT) {
+      track(sk, key, tgid, NGXW_SIDE_UPSTREAM);
+    } else {
+      struct ngxw_listen_key lk = {};
+      listen_key_of(sk, &lk, false);
+      bpf_map_update_elem(&listeners, &lk, &tgid, BPF_ANY);
+    }
+    return 0;
+  }
+
+  if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV) {
+    /* A child of a listening socket completed its handshake (softirq). */
+    struct ngxw_listen_key lk = {};
+    listen_key_of(sk, &lk, false);
+    __u32* owner = bpf_map_lookup_elem(&listeners, &lk);
+    if (!owner) {
+      __builtin_memset(lk.addr, 0, sizeof(lk.addr));
+      owner = bpf_map_lookup_elem(&listeners, &lk);
+    }
+    if (owner) track(sk, key, *owner, NGXW_SIDE_CLIENT);
+    return 0;
+  }
+
+  if (newstate != TCP_CLOSE) return 0;
+  if (oldstate == TCP_LISTEN) {
+    struct ngxw_listen_key lk = {};
+    listen_key_of(sk, &lk, false);
+    bpf_map_delete_elem(&listeners, &lk);
+    return 0;
+  }
+  struct conn* c = lookup_conn(sk);
+  if (!c || c->closed) return 0;
+  c->closed = 1;
+  /* Who closed first: a passive close (CLOSE_WAIT/LAST_ACK) means the peer's FIN. */
+  __u8 origin = (oldstate == TCP_CLOSE_WAIT || oldstate == TCP_LAST_ACK) ? NGXW_ORIGIN_PEER
+                                                                         : NGXW_ORIGIN_NGINX;
+  emit_conn(NGXW_EV_CONN_CLOSE, sk, c, origin, TCP_CLOSE, oldstate, NGXW_REASON_NONE, 0);
+  return 0;
+}
+
+/* ---- process tracking: keep nginx_pids current without waiting for user space ---- */
+
+static __always_inline void emit_proc(__u32 tgid, __u32 parent, __u8 action) {
+  struct ngxw_proc_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) {
+    count(NGXW_CTR_EVENTS_DROPPED);
+    return;
+  }
+  e->hdr.version = NGXW_EVENT_VERSION;
+  e->hdr.type = NGXW_EV_PROC;
+  e->hdr.tgid = tgid;
+  e->hdr.ts_ns = bpf_ktime_get_ns();
+  e->parent_tgid = parent;
+  e->action = action;
+  e->pad[0] = e->pad[1] = e->pad[2] = 0;
+  bpf_get_current_comm(e->comm, sizeof(e->comm));
+  bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline int on_fork(__u32 parent_tgid, __u32 child_pid, __u32 child_tgid) {
+  if (child_pid != child_tgid) return 0; /* a thread, not a process */
+  if (!bpf_map_lookup_elem(&nginx_pids, &parent_tgid)) return 0;
+  bpf_map_update_elem(&nginx_pids, &child_tgid, &parent_tgid, BPF_ANY);
+  emit_proc(child_tgid, parent_tgid, NGXW_PROC_FORK);
+  return 0;
+}
+
+static __always_inline int on_exec(void) {
+  __u64 id = bpf_get_current_pid_tgid();
+  __u32 tgid = id >> 32;
+  char comm[16] = {};
+  bpf_get_current_comm(comm, sizeof(comm));
+  bool nginx =
+      comm[0] == 'n' && comm[1] == 'g' && comm[2] == 'i' && comm[3] == 'n' && comm[4] == 'x';
+  if (nginx) {
+    __u32 parent = 0;
+    bpf_map_update_elem(&nginx_pids, &tgid, &parent, BPF_NOEXIST);
+    emit_proc(tgid, 0, NGXW_PROC_EXEC);
+  } else if (bpf_map_lookup_elem(&nginx_pids, &tgid)) {
+    bpf_map_delete_elem(&nginx_pids, &tgid);
+    emit_proc(tgid, 0, NGXW_PROC_EXIT);
+  }
+  return 0;
+}
+
+static __always_inline int on_exit(void) {
+  __u64 id = bpf_get_current_pid_tgid();
+  __u32 tgid = id >> 32;
+  if ((__u32)id != tgid) return 0;
+  if (!bpf_map_lookup_elem(&nginx_pids, &tgid)) return 0;
+  bpf_map_delete_elem(&nginx_pids, &tgid);
+  emit_proc(tgid, 0, NGXW_PROC_EXIT);
+  return 0;
+}
+
+/* ---- tp_btf programs ---- */
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(btf_receive_reset, struct sock* sk) {
+  return on_reset(sk, NGXW_ORIGIN_PEER, NGXW_REASON_NONE);
+}
+
+SEC("tp_btf/tcp_send_reset")
+int btf_send_reset(__u64* ctx) {
+  __u32 reason = NGXW_REASON_NONE;
+  /* Since 6.10 the third argument is enum sk_rst_reason; the branch is dead code on
+   * older kernels, so the verifier never checks the access to ctx[2] there. */
+  if (bpf_core_type_exists(enum sk_rst_reason)) reason = (__u32)ctx[2];
+  return on_reset((const struct sock*)ctx[0], NGXW_ORIGIN_NGINX, reason);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(btf_set_state, struct sock* sk, int oldstate, int newstate) {
+  return on_state(sk, oldstate, newstate);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(btf_fork, struct task_struct* parent, struct task_struct* child) {
+  return on_fork(BPF_CORE_READ(parent, tgid), BPF_CORE_READ(child, pid),
+                 BPF_CORE_READ(child, tgid));
+}
+
+SEC("tp_btf/sched_process_exec")
+int btf_exec(__u64* ctx) { return on_exec(); }
+
+SEC("tp_btf/sched_process_exit")
+int btf_exit(__u64* ctx) { return on_exit(); }
+
+/* ---- classic tracepoint fallbacks (must return 0: 1 sends hits through perf) ---- */
+
+SEC("tp/tcp/tcp_receive_reset")
+int tp_receive_reset(struct trace_event_raw_tcp_event_sk* ctx) {
+  return on_reset(BPF_CORE_READ(ctx, skaddr), NGXW_ORIGIN_PEER, NGXW_REASON_NONE);
+}
+
+SEC("tp/tcp/tcp_send_reset")
+int tp_send_reset(void* ctx) {
+  if (bpf_core_type_exists(struct trace_event_raw_tcp_send_reset)) {
+    struct trace_event_raw_tcp_send_reset* n = ctx;
+    __u32 reason = NGXW_REASON_NONE;
+    if (bpf_core_field_exists(n->reason)) reason = BPF_CORE_READ(n, reason);
+    return on_reset(BPF_CORE_READ(n, skaddr), NGXW_ORIGIN_NGINX, reason);
+  }
+  struct trace_event_raw_tcp_event_sk_skb* o = ctx;
+  return on_reset(BPF_CORE_READ(o, skaddr), NGXW_ORIGIN_NGINX, NGXW_REASON_NONE);
+}
+
+SEC("tp/sock/inet_sock_set_state")
+int tp_set_state(struct trace_event_raw_inet_sock_set_state* ctx) {
+  return on_state(BPF_CORE_READ(ctx, skaddr), BPF_CORE_READ(ctx, oldstate),
+                  BPF_CORE_READ(ctx, newstate));
+}
+
+SEC("tp/sched/sched_process_fork")
+int tp_fork(struct trace_event_raw_sched_process_fork* ctx) {
+  /* The classic record has no tgid; a new process's pid is its tgid. */
+  __u32 parent = bpf_get_current_pid_tgid() >> 32;
+  __u32 child = BPF_CORE_READ(ctx, child_pid);
+  return on_fork(parent, child, child);
+}
+
+SEC("tp/sched/sched_process_exec")
+int tp_exec(void* ctx) { return on_exec(); }
+
+SEC("tp/sched/sched_process_exit")
+int tp_exit(void* ctx) { return on_exit(); }

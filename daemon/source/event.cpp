@@ -1,0 +1,59 @@
+#include "source/event.h"
+
+#include <cstring>
+
+namespace ngxwatch {
+
+namespace {
+
+template <typename T>
+DecodeResult copy_as(std::span<const uint8_t> bytes) {
+  DecodeResult r;
+  if (bytes.size() != sizeof(T)) {
+    r.error = "record of type " +
+              std::to_string(reinterpret_cast<const ngxw_event_header*>(bytes.data())->type) +
+              " has " + std::to_string(bytes.size()) + " bytes, expected " +
+              std::to_string(sizeof(T));
+    return r;
+  }
+  T value;
+  std::memcpy(&value, bytes.data(), sizeof(T));
+  r.ok = true;
+  r.event = value;
+  return r;
+}
+
+}  // namespace
+
+DecodeResult decode_event(std::span<const uint8_t> bytes) {
+  if (bytes.size() < sizeof(ngxw_event_header)) {
+    return {
+        false, {}, "record of " + std::to_string(bytes.size()) + " bytes is shorter than a header"};
+  }
+  ngxw_event_header h;
+  std::memcpy(&h, bytes.data(), sizeof(h));
+  if (h.version != NGXW_EVENT_VERSION) {
+    return {false,
+            {},
+            "record version " + std::to_string(h.version) + ", expected " +
+                std::to_string(NGXW_EVENT_VERSION)};
+  }
+  switch (h.type) {
+    case NGXW_EV_RESET:
+    case NGXW_EV_CONN_OPEN:
+    case NGXW_EV_CONN_CLOSE:
+      return copy_as<ngxw_conn_event>(bytes);
+    case NGXW_EV_PROC:
+      return copy_as<ngxw_proc_event>(bytes);
+    case NGXW_EV_DATA:
+      return copy_as<ngxw_data_event>(bytes);
+    default:
+      return {false, {}, "unknown record type " + std::to_string(h.type)};
+  }
+}
+
+uint64_t event_time_ns(const Event& e) {
+  return std::visit([](const auto& v) { return v.hdr.ts_ns; }, e);
+}
+
+}  // namespace ngxwatch

@@ -1,0 +1,157 @@
+/* The kernel <-> user space contract of ngxwatch.
+ *
+ * This is the only header included by both the BPF programs (bpf/) and the daemon.
+ * Every record on the ring buffer starts with struct ngxw_event_header; its `type`
+ * says which of the structs below follows. Fields are fixed width and padded
+ * explicitly so that clang -target bpf and g++ agree on every offset; the layout is
+ * pinned by tests/unit/event_layout_test.cpp. Bump NGXW_EVENT_VERSION on any change.
+ *
+ * Times are CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_ns). Addresses are in network
+ * byte order; IPv4 uses the first 4 bytes of addr[], ports are in host byte order.
+ */
+#ifndef NGXWATCH_EVENTS_H
+#define NGXWATCH_EVENTS_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#define NGXW_EVENT_VERSION 1
+#define NGXW_COMM_LEN 16
+#define NGXW_CAPTURE_BYTES 256
+/* Reset reason when the kernel's tracepoint carries none (kernels before 6.10). */
+#define NGXW_REASON_NONE 0xffffffffu
+
+enum ngxw_event_type {
+  NGXW_EV_RESET = 1,      /* an RST touched a tracked nginx socket */
+  NGXW_EV_CONN_OPEN = 2,  /* a socket became tracked (connect, accept, start-up seed) */
+  NGXW_EV_CONN_CLOSE = 3, /* a tracked socket reached TCP_CLOSE */
+  NGXW_EV_PROC = 4,       /* an nginx process forked, exec'd or exited */
+  NGXW_EV_DATA = 5,       /* first bytes of a request/response on a tracked socket */
+};
+
+enum ngxw_side {
+  NGXW_SIDE_UNKNOWN = 0,
+  NGXW_SIDE_UPSTREAM = 1, /* nginx connected out to a backend */
+  NGXW_SIDE_CLIENT = 2,   /* nginx accepted it on a listening socket */
+};
+
+enum ngxw_origin {
+  NGXW_ORIGIN_NONE = 0,
+  NGXW_ORIGIN_PEER = 1,  /* the other end sent the RST / FIN first */
+  NGXW_ORIGIN_NGINX = 2, /* this host sent it */
+};
+
+enum ngxw_proc_action {
+  NGXW_PROC_FORK = 1,
+  NGXW_PROC_EXEC = 2,
+  NGXW_PROC_EXIT = 3,
+};
+
+/* Indexes of the per-CPU counter array `counters`: exact totals kept in kernel. */
+enum ngxw_counter {
+  NGXW_CTR_EVENTS_DROPPED = 0, /* ring buffer full: detail lost, totals kept */
+  NGXW_CTR_RESETS_SEEN = 1,    /* RSTs on tracked sockets */
+  NGXW_CTR_CONNS_TRACKED = 2,  /* sockets inserted into the connection table */
+  NGXW_CTR_MAX = 8,
+};
+
+struct ngxw_endpoint {
+  __u8 addr[16];
+  __u16 port;
+  __u16 family; /* AF_INET or AF_INET6 */
+};
+
+struct ngxw_event_header {
+  __u16 version;
+  __u16 type;  /* enum ngxw_event_type */
+  __u32 tgid;  /* the nginx process owning the socket (never the softirq's task) */
+  __u64 ts_ns; /* when the kernel saw it */
+};
+
+/* Per-connection measurements kept by the kernel and copied into conn events. */
+struct ngxw_conn_stats {
+  __u64 opened_ns; /* connect() / accept time */
+  __u64 first_send_ns;
+  __u64 last_send_ns;
+  __u64 first_recv_ns;
+  __u64 last_recv_ns;
+  __u64 bytes_sent; /* by nginx on this socket */
+  __u64 bytes_recv;
+  __u32 requests; /* requests started on this connection (keepalive reuse) */
+  __u32 pad;
+};
+
+/* NGXW_EV_RESET, NGXW_EV_CONN_OPEN, NGXW_EV_CONN_CLOSE */
+struct ngxw_conn_event {
+  struct ngxw_event_header hdr;
+  __u64 sock_id; /* opaque per-socket id, stable while the socket lives */
+  struct ngxw_endpoint local;
+  struct ngxw_endpoint remote;
+  __u32 netns;    /* network namespace inode */
+  __u8 side;      /* enum ngxw_side */
+  __u8 origin;    /* enum ngxw_origin (RST sender; for CLOSE who sent FIN first) */
+  __u8 tcp_state; /* socket state when it happened (TCP_* numbers) */
+  __u8 old_state; /* previous state, for CONN_CLOSE */
+  __u32 reason;   /* kernel's sk_rst_reason, or NGXW_REASON_NONE */
+  __u32 pad;
+  struct ngxw_conn_stats stats;
+};
+
+/* NGXW_EV_PROC */
+struct ngxw_proc_event {
+  struct ngxw_event_header hdr; /* hdr.tgid: the process concerned */
+  __u32 parent_tgid;
+  __u8 action; /* enum ngxw_proc_action */
+  __u8 pad[3];
+  char comm[NGXW_COMM_LEN];
+};
+
+/* NGXW_EV_DATA: a bounded copy of bytes nginx wrote or read on a tracked socket. */
+struct ngxw_data_event {
+  struct ngxw_event_header hdr;
+  __u64 sock_id;
+  __u8 side;
+  __u8 outbound; /* 1: nginx wrote these bytes, 0: nginx read them */
+  __u16 len;     /* bytes valid in data[] */
+  __u32 total;   /* size of the whole send/receive they were taken from */
+  __u8 data[NGXW_CAPTURE_BYTES];
+};
+
+/* Key of the per-CPU maps that count resets exactly in kernel. */
+struct ngxw_reset_key {
+  __u8 side;
+  __u8 origin;
+  __u16 port; /* upstream peer port; 0 on the client side */
+  __u16 family;
+  __u16 pad;
+  __u8 addr[16]; /* upstream peer address; zero on the client side */
+};
+
+/* Key of the map of nginx listening sockets (how accepted sockets are recognised). */
+struct ngxw_listen_key {
+  __u32 netns;
+  __u16 port;
+  __u16 family;
+  __u8 addr[16]; /* zero for a wildcard listener */
+};
+
+/* Key of the start-up seed map: sockets that existed before the daemon started. */
+struct ngxw_tuple_key {
+  __u32 netns;
+  __u16 lport;
+  __u16 rport;
+  __u16 family;
+  __u16 pad;
+  __u8 laddr[16];
+  __u8 raddr[16];
+};
+
+/* Value of the seed map and of the nginx process map. */
+struct ngxw_seed {
+  __u32 tgid;
+  __u8 side;
+  __u8 pad[3];
+};
+
+#endif /* NGXWATCH_EVENTS_H */
