@@ -39,8 +39,10 @@ int libbpf_to_spdlog(enum libbpf_print_level level, const char* fmt, va_list arg
   while (!line.empty() && line.back() == '\n') line.pop_back();
   if (level == LIBBPF_WARN)
     spdlog::warn("libbpf: {}", line);
-  else
+  else if (level == LIBBPF_INFO)
     spdlog::debug("libbpf: {}", line);
+  else
+    spdlog::trace("libbpf: {}", line);
   return n;
 }
 

@@ -1,0 +1,393 @@
+"""End-to-end test harness: a real nginx, real upstreams, the real daemon, real scrapes.
+
+Nothing here mocks nginx or the kernel. Each test starts its own nginx with its own
+prefix and config under a temp dir, upstreams that misbehave in one named way
+(Python sockets on loopback), the `ngxwatch run` binary, and reads /metrics over HTTP.
+All loops are bounded in count and time. Tests that cannot run (not root, no nginx)
+print SKIPPED with the reason and exit 77, which CTest reports as skipped.
+"""
+
+import argparse
+import contextlib
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SKIP = 77
+
+
+def skip(reason):
+    print(f"SKIPPED: {reason}")
+    sys.exit(SKIP)
+
+
+def parse_args():
+    p = argparse.ArgumentParser()
+    p.add_argument("--ngxwatch", required=True, help="path to the ngxwatch binary")
+    return p.parse_args()
+
+
+def require_root_and_nginx():
+    if os.geteuid() != 0:
+        skip("needs root (loads BPF programs)")
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if not nginx:
+        skip("nginx is not installed (scripts/setup installs it)")
+    return nginx
+
+
+def free_port(host="127.0.0.1"):
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def check(cond, message):
+    if not cond:
+        raise AssertionError(message)
+
+
+# ---------------------------------------------------------------- upstreams
+
+
+def read_http_request(conn, timeout=10.0):
+    """Reads one request (headers and Content-Length body). Returns (head, body_len)."""
+    conn.settimeout(timeout)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None, 0
+        data += chunk
+        if len(data) > 1 << 20:
+            return None, 0
+    head, rest = data.split(b"\r\n\r\n", 1)
+    m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    need = int(m.group(1)) if m else 0
+    got = len(rest)
+    while got < need:
+        chunk = conn.recv(min(1 << 20, need - got))
+        if not chunk:
+            break
+        got += len(chunk)
+    return head, got
+
+
+def reset_socket(conn):
+    """close() with SO_LINGER 0: the kernel sends RST instead of FIN."""
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+
+
+class Upstream:
+    """A backend on loopback; `behaviour(conn)` handles one accepted connection."""
+
+    def __init__(self, behaviour, host="127.0.0.1", name="upstream"):
+        self.name = name
+        self.behaviour = behaviour
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, 0))
+        self.sock.listen(128)
+        self.sock.settimeout(0.2)
+        self.host, self.port = self.sock.getsockname()
+        self.handled = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def address(self):
+        return f"{self.host}:{self.port}"
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn):
+        try:
+            self.behaviour(conn)
+            self.handled += 1
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def close(self):
+        self._stop.set()
+        self.sock.close()
+        self._thread.join(timeout=2)
+
+
+def resets_after_request(conn):
+    """Reads the whole request, then resets the connection (no response)."""
+    head, _ = read_http_request(conn)
+    if head is not None:
+        reset_socket(conn)
+
+
+def healthy(conn):
+    """Reads the whole request and answers 200 with Connection: close."""
+    head, n = read_http_request(conn)
+    if head is None:
+        return
+    body = f"ok {n}\n".encode()
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+    conn.shutdown(socket.SHUT_WR)
+    with contextlib.suppress(OSError):
+        conn.settimeout(2)
+        while conn.recv(65536):
+            pass
+
+
+# ---------------------------------------------------------------- nginx
+
+
+class Nginx:
+    """A real nginx with its own prefix; `http_body` is the inside of http {}."""
+
+    def __init__(self, binary, http_body, workers=2, extra_main=""):
+        self.binary = binary
+        self.dir = tempfile.mkdtemp(prefix="ngxwatch-e2e-")
+        os.chmod(self.dir, 0o755)  # workers run as nobody and write temp files here
+        os.makedirs(os.path.join(self.dir, "logs"), exist_ok=True)
+        self.conf = os.path.join(self.dir, "nginx.conf")
+        self.workers = workers
+        self.write_config(http_body, extra_main)
+
+    def write_config(self, http_body, extra_main=""):
+        self.http_body, self.extra_main = http_body, extra_main
+        with open(self.conf, "w") as f:
+            f.write(
+                f"""worker_processes {self.workers};
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/logs/error.log info;
+{extra_main}
+events {{ worker_connections 1024; }}
+http {{
+    access_log {self.dir}/logs/access.log;
+    client_body_temp_path {self.dir}/client_body_temp;
+    proxy_temp_path {self.dir}/proxy_temp;
+{http_body}
+}}
+"""
+            )
+
+    def _run(self, *args):
+        return subprocess.run([self.binary, "-p", self.dir, "-c", self.conf, *args],
+                              capture_output=True, text=True, timeout=30)
+
+    def start(self):
+        r = self._run()
+        if r.returncode != 0:
+            raise AssertionError(f"nginx failed to start: {r.stderr.strip()}")
+        wait_until(lambda: self.master_pid(), 10, what="nginx pid file")
+        wait_until(lambda: len(self.worker_pids()) == self.workers, 10, what="nginx workers")
+        return self
+
+    def master_pid(self):
+        try:
+            with open(os.path.join(self.dir, "nginx.pid")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def worker_pids(self, include_shutting_down=False):
+        master = self.master_pid()
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == master and "worker process" in cmd:
+                if include_shutting_down or "shutting down" not in cmd:
+                    pids.append(int(entry))
+        return pids
+
+    @staticmethod
+    def all_active_workers():
+        """Active nginx workers of every master on the host (the gauge is host-wide)."""
+        n = 0
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/cmdline", "rb") as f:
+                        cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+                except OSError:
+                    continue
+                n += cmd.startswith("nginx: worker process") and "shutting down" not in cmd
+        return n
+
+    def reload(self):
+        old = set(self.worker_pids(include_shutting_down=True))
+        r = self._run("-s", "reload")
+        if r.returncode != 0:
+            raise AssertionError(f"nginx reload failed: {r.stderr.strip()}")
+        wait_until(lambda: len(set(self.worker_pids()) - old) == self.workers, 10, what="new workers")
+        wait_until(lambda: not (set(self.worker_pids(include_shutting_down=True)) & old), 15,
+                   what="old workers to exit")
+
+    def stop(self):
+        master = self.master_pid()
+        if not master or not os.path.exists(f"/proc/{master}"):
+            return
+        children = self.worker_pids(include_shutting_down=True)
+        os.kill(master, signal.SIGQUIT)  # graceful, like `nginx -s quit`
+        with contextlib.suppress(AssertionError):
+            wait_until(lambda: not any(os.path.exists(f"/proc/{p}") for p in [master, *children]),
+                       10, what="nginx exit")
+        for pid in [master, *children]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+    def error_log(self):
+        with open(os.path.join(self.dir, "logs/error.log"), errors="replace") as f:
+            return f.read()
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- the daemon
+
+
+class Daemon:
+    def __init__(self, binary, *extra):
+        self.port = free_port()
+        self.log_path = tempfile.mktemp(prefix="ngxwatch-daemon-", suffix=".log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [binary, "--log-level", "debug", "run", "--listen", f"127.0.0.1:{self.port}", *extra],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        wait_until(self._ready, 20, what="ngxwatch /metrics")
+
+    def _ready(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"ngxwatch exited with {self.proc.returncode}:\n{self.output()}")
+        try:
+            return "ngxwatch_probe_attached" in self.scrape_text()
+        except OSError:
+            return False
+
+    def scrape_text(self):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            c.request("GET", "/metrics")
+            return c.getresponse().read().decode()
+        finally:
+            c.close()
+
+    def scrape(self):
+        return parse_metrics(self.scrape_text())
+
+    def output(self):
+        self.log.flush()
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def stop(self):
+        """SIGTERM must detach cleanly and exit 0."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                raise AssertionError("ngxwatch did not exit within 10 s of SIGTERM")
+        self.log.close()
+        return self.proc.returncode
+
+
+_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)$')
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """Prometheus text format -> list of (name, {labels}, value)."""
+    out = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _SAMPLE.match(line)
+        if not m:
+            raise AssertionError(f"unparseable metrics line: {line!r}")
+        labels = dict(_LABEL.findall(m.group(3) or ""))
+        out.append((m.group(1), labels, float(m.group(4))))
+    return out
+
+
+def metric_sum(samples, name, **labels):
+    return sum(v for n, l, v in samples if n == name and all(l.get(k) == want for k, want in labels.items()))
+
+
+def metric_value(samples, name, **labels):
+    for n, l, v in samples:
+        if n == name and l == labels:
+            return v
+    return None
+
+
+# ---------------------------------------------------------------- client
+
+
+def post(port, path, size, host="127.0.0.1", timeout=30):
+    """One POST of `size` bytes; returns the status (or None if the connection broke)."""
+    body = b"x" * size
+    c = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        c.request("POST", path, body=body, headers={"Content-Type": "application/octet-stream"})
+        r = c.getresponse()
+        r.read()
+        return r.status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        c.close()
+
+
+def run_test(body):
+    """Runs `body(args, nginx_binary)`; prints PASS/FAIL, exits 0/1 (77 for skip)."""
+    args = parse_args()
+    nginx = require_root_and_nginx()
+    name = os.path.basename(sys.argv[0])
+    try:
+        body(args, nginx)
+    except AssertionError as e:
+        print(f"FAIL {name}: {e}")
+        sys.exit(1)
+    print(f"PASS {name}")
