@@ -72,10 +72,6 @@ struct sock {
   struct sock_common __sk_common;
 };
 
-struct sk_buff {
-  unsigned int len;
-};
-
 struct task_struct {
   pid_t pid;
   pid_t tgid;
@@ -123,10 +119,21 @@ struct trace_event_raw_sched_process_fork {
   pid_t child_pid;
 };
 
-/* Socket payload probes (tp_btf only; classic fallback is the syscall path). */
-struct msghdr {
-  int msg_flags;
+/* The user registers saved at syscall entry: which syscall nginx is in and where its
+ * buffer is (see user_buffer() in ngxwatch.bpf.c). Arch-specific by nature. */
+#if defined(__TARGET_ARCH_x86)
+struct pt_regs {
+  unsigned long si;
+  unsigned long orig_ax;
 };
+#elif defined(__TARGET_ARCH_arm64)
+struct pt_regs {
+  __u64 regs[31];
+  int syscallno;
+};
+#else
+#error "set __TARGET_ARCH_x86 or __TARGET_ARCH_arm64"
+#endif
 
 #pragma clang attribute pop
 

@@ -24,12 +24,16 @@ char LICENSE[] SEC("license") = "GPL";
 /* A tracked socket. Its lifetime: inserted at connect/accept, marked closed at
  * TCP_CLOSE (a linger-0 close sends its RST after that), overwritten or deleted when
  * the same struct sock starts a new life, evicted by LRU otherwise. */
+enum { PHASE_NONE = 0, PHASE_SENDING = 1, PHASE_RECEIVING = 2 };
+
 struct conn {
   struct ngxw_conn_stats stats;
+  __u64 link; /* upstream: the client socket the worker read last before connect() */
   __u32 tgid;
   __u8 side;
   __u8 closed;
-  __u8 pad[2];
+  __u8 phase; /* direction of the current message run */
+  __u8 close_seen;
 };
 
 struct {
@@ -39,12 +43,12 @@ struct {
   __type(value, struct conn);
 } conns SEC(".maps");
 
-/* tgid -> parent tgid, for every nginx process (master, workers, helpers). */
+/* Every nginx process (master, workers, helpers): the filter of every hot hook. */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 4096);
   __type(key, __u32);
-  __type(value, __u32);
+  __type(value, struct ngxw_proc_info);
 } nginx_pids SEC(".maps");
 
 struct {
@@ -135,40 +139,10 @@ static __always_inline __u32 netns_of(const struct sock* sk) {
   return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
-static __always_inline bool is_nginx_task(__u32* tgid_out) {
+static __always_inline struct ngxw_proc_info* nginx_task(__u32* tgid_out) {
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   *tgid_out = tgid;
-  return bpf_map_lookup_elem(&nginx_pids, &tgid) != 0;
-}
-
-/* A socket we do not know may predate the daemon: adopt it from the seed map. */
-static __always_inline struct conn* adopt_seed(const struct sock* sk, __u64 key) {
-  if (!seeds_pending) return 0;
-  struct ngxw_tuple_key t = {};
-  struct ngxw_endpoint l = {}, r = {};
-  read_endpoints(sk, &l, &r);
-  t.netns = netns_of(sk);
-  t.lport = l.port;
-  t.rport = r.port;
-  t.family = l.family;
-  __builtin_memcpy(t.laddr, l.addr, 16);
-  __builtin_memcpy(t.raddr, r.addr, 16);
-  struct ngxw_seed* s = bpf_map_lookup_elem(&seeds, &t);
-  if (!s) return 0;
-  struct conn c = {};
-  c.tgid = s->tgid;
-  c.side = s->side;
-  bpf_map_update_elem(&conns, &key, &c, BPF_ANY);
-  bpf_map_delete_elem(&seeds, &t);
-  count(NGXW_CTR_CONNS_TRACKED);
-  return bpf_map_lookup_elem(&conns, &key);
-}
-
-static __always_inline struct conn* lookup_conn(const struct sock* sk) {
-  __u64 key = (__u64)sk;
-  struct conn* c = bpf_map_lookup_elem(&conns, &key);
-  if (c) return c;
-  return adopt_seed(sk, key);
+  return bpf_map_lookup_elem(&nginx_pids, &tgid);
 }
 
 static __always_inline void emit_conn(__u16 type, const struct sock* sk, const struct conn* c,
@@ -197,6 +171,40 @@ static __always_inline void emit_conn(__u16 type, const struct sock* sk, const s
   bpf_ringbuf_submit(e, 0);
 }
 
+/* A socket we do not know may predate the daemon: adopt it from the seed map. */
+static __always_inline struct conn* adopt_seed(const struct sock* sk, __u64 key) {
+  if (!seeds_pending) return 0;
+  struct ngxw_tuple_key t = {};
+  struct ngxw_endpoint l = {}, r = {};
+  read_endpoints(sk, &l, &r);
+  t.netns = netns_of(sk);
+  t.lport = l.port;
+  t.rport = r.port;
+  t.family = l.family;
+  __builtin_memcpy(t.laddr, l.addr, 16);
+  __builtin_memcpy(t.raddr, r.addr, 16);
+  struct ngxw_seed* s = bpf_map_lookup_elem(&seeds, &t);
+  if (!s) return 0;
+  struct conn c = {};
+  c.tgid = s->tgid;
+  c.side = s->side;
+  bpf_map_update_elem(&conns, &key, &c, BPF_ANY);
+  bpf_map_delete_elem(&seeds, &t);
+  count(NGXW_CTR_CONNS_TRACKED);
+  struct conn* adopted = bpf_map_lookup_elem(&conns, &key);
+  if (adopted)
+    emit_conn(NGXW_EV_CONN_OPEN, sk, adopted, NGXW_ORIGIN_NONE,
+              BPF_CORE_READ(sk, __sk_common.skc_state), 0, NGXW_REASON_NONE, 0);
+  return adopted;
+}
+
+static __always_inline struct conn* lookup_conn(const struct sock* sk) {
+  __u64 key = (__u64)sk;
+  struct conn* c = bpf_map_lookup_elem(&conns, &key);
+  if (c) return c;
+  return adopt_seed(sk, key);
+}
+
 static __always_inline int on_reset(const struct sock* sk, __u8 origin, __u32 reason) {
   if (!sk) return 0;
   struct conn* c = lookup_conn(sk);
@@ -219,10 +227,12 @@ static __always_inline int on_reset(const struct sock* sk, __u8 origin, __u32 re
   return 0;
 }
 
-static __always_inline void track(const struct sock* sk, __u64 key, __u32 tgid, __u8 side) {
+static __always_inline void track(const struct sock* sk, __u64 key, __u32 tgid, __u8 side,
+                                  __u64 link) {
   struct conn c = {};
   c.tgid = tgid;
   c.side = side;
+  c.link = link;
   c.stats.opened_ns = bpf_ktime_get_ns();
   bpf_map_update_elem(&conns, &key, &c, BPF_ANY);
   count(NGXW_CTR_CONNS_TRACKED);
@@ -247,9 +257,10 @@ static __always_inline int on_state(const struct sock* sk, int oldstate, int new
     /* A new life of this struct sock: forget whatever an earlier owner left. */
     bpf_map_delete_elem(&conns, &key);
     if (newstate == TCP_SYN_RECV) return 0;
-    if (!is_nginx_task(&tgid)) return 0;
+    struct ngxw_proc_info* proc = nginx_task(&tgid);
+    if (!proc) return 0;
     if (newstate == TCP_SYN_SENT) {
-      track(sk, key, tgid, NGXW_SIDE_UPSTREAM);
+      track(sk, key, tgid, NGXW_SIDE_UPSTREAM, proc->cur_client);
     } else {
       struct ngxw_listen_key lk = {};
       listen_key_of(sk, &lk, false);
@@ -267,12 +278,14 @@ static __always_inline int on_state(const struct sock* sk, int oldstate, int new
       __builtin_memset(lk.addr, 0, sizeof(lk.addr));
       owner = bpf_map_lookup_elem(&listeners, &lk);
     }
-    if (owner) track(sk, key, *owner, NGXW_SIDE_CLIENT);
+    if (owner) track(sk, key, *owner, NGXW_SIDE_CLIENT, 0);
     return 0;
   }
 
-  if (newstate != TCP_CLOSE) return 0;
-  if (oldstate == TCP_LISTEN) {
+  bool fin_by_nginx = newstate == TCP_FIN_WAIT1;
+  bool fin_by_peer = newstate == TCP_CLOSE_WAIT;
+  if (newstate != TCP_CLOSE && !fin_by_nginx && !fin_by_peer) return 0;
+  if (newstate == TCP_CLOSE && oldstate == TCP_LISTEN) {
     struct ngxw_listen_key lk = {};
     listen_key_of(sk, &lk, false);
     bpf_map_delete_elem(&listeners, &lk);
@@ -280,11 +293,172 @@ static __always_inline int on_state(const struct sock* sk, int oldstate, int new
   }
   struct conn* c = lookup_conn(sk);
   if (!c || c->closed) return 0;
-  c->closed = 1;
-  /* Who closed first: a passive close (CLOSE_WAIT/LAST_ACK) means the peer's FIN. */
-  __u8 origin = (oldstate == TCP_CLOSE_WAIT || oldstate == TCP_LAST_ACK) ? NGXW_ORIGIN_PEER
-                                                                         : NGXW_ORIGIN_NGINX;
-  emit_conn(NGXW_EV_CONN_CLOSE, sk, c, origin, TCP_CLOSE, oldstate, NGXW_REASON_NONE, 0);
+  if (fin_by_peer) c->stats.peer_fin = 1;
+  if (newstate == TCP_CLOSE) c->closed = 1;
+  /* One event per connection, at the first sign of its end: who closed first and
+   * what had happened on it by then. (A linger-0 close and a received RST also emit
+   * a RESET event.) */
+  if (c->close_seen) return 0;
+  c->close_seen = 1;
+  __u8 origin = fin_by_peer || oldstate == TCP_CLOSE_WAIT || oldstate == TCP_LAST_ACK
+                    ? NGXW_ORIGIN_PEER
+                    : NGXW_ORIGIN_NGINX;
+  emit_conn(NGXW_EV_CONN_CLOSE, sk, c, origin, newstate, oldstate, NGXW_REASON_NONE, 0);
+  return 0;
+}
+
+/* ---- payload capture: the first bytes of each message nginx sends or receives ---- */
+
+enum { BUF_PLAIN = 1, BUF_IOVEC = 2, BUF_MSGHDR = 3 };
+
+/* Which kind of user buffer the current syscall passes as its second argument. */
+static __always_inline int syscall_buffer_kind(long nr) {
+#if defined(__TARGET_ARCH_x86)
+  switch (nr) {
+    case 0:
+    case 1:
+    case 44:
+    case 45:
+      return BUF_PLAIN; /* read write sendto recvfrom */
+    case 19:
+    case 20:
+      return BUF_IOVEC; /* readv writev */
+    case 46:
+    case 47:
+      return BUF_MSGHDR; /* sendmsg recvmsg */
+  }
+#else
+  switch (nr) {
+    case 63:
+    case 64:
+    case 206:
+    case 207:
+      return BUF_PLAIN;
+    case 65:
+    case 66:
+      return BUF_IOVEC;
+    case 211:
+    case 212:
+      return BUF_MSGHDR;
+  }
+#endif
+  return 0; /* sendfile, splice, io_uring: no user buffer to read */
+}
+
+struct user_iovec {
+  __u64 base;
+  __u64 len;
+};
+
+/* The user buffer of the syscall nginx is in, read from the registers it entered
+ * with: the sock_*_length tracepoints give the socket and byte count but not the
+ * buffer, and syscall tracepoints would tax every process on the host. */
+static __always_inline __u64 user_buffer(__u64* limit) {
+  struct task_struct* task = bpf_get_current_task_btf();
+  struct pt_regs* regs = (struct pt_regs*)bpf_task_pt_regs(task);
+#if defined(__TARGET_ARCH_x86)
+  long nr = BPF_CORE_READ(regs, orig_ax);
+  __u64 arg = BPF_CORE_READ(regs, si);
+#else
+  long nr = BPF_CORE_READ(regs, syscallno);
+  __u64 arg = BPF_CORE_READ(regs, regs[1]);
+#endif
+  int kind = syscall_buffer_kind(nr);
+  if (kind == BUF_PLAIN) return arg;
+  if (kind == BUF_MSGHDR) {
+    __u64 iov_ptr = 0; /* struct user_msghdr: name(8) namelen(4+4) iov(8) */
+    if (bpf_probe_read_user(&iov_ptr, sizeof(iov_ptr), (void*)(arg + 16))) return 0;
+    arg = iov_ptr;
+  }
+  if (kind == BUF_MSGHDR || kind == BUF_IOVEC) {
+    struct user_iovec iov = {};
+    if (bpf_probe_read_user(&iov, sizeof(iov), (void*)arg)) return 0;
+    if (iov.len < *limit) *limit = iov.len;
+    return iov.base;
+  }
+  return 0;
+}
+
+static __always_inline void emit_data(const struct sock* sk, const struct conn* c, __u64 link,
+                                      bool outbound, int ret) {
+  struct ngxw_data_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) {
+    count(NGXW_CTR_EVENTS_DROPPED);
+    return;
+  }
+  e->hdr.version = NGXW_EVENT_VERSION;
+  e->hdr.type = NGXW_EV_DATA;
+  e->hdr.tgid = c->tgid;
+  e->hdr.ts_ns = bpf_ktime_get_ns();
+  e->sock_id = (__u64)sk;
+  e->link_sock_id = link;
+  read_endpoints(sk, &e->local, &e->remote);
+  e->side = c->side;
+  e->outbound = outbound;
+  e->total = ret;
+  e->request = c->stats.requests;
+  e->pad = 0;
+  e->idle_ns = c->stats.idle_ns;
+  e->len = 0;
+  __u64 limit = ret > 0 ? (__u64)ret : 0;
+  if (limit > NGXW_CAPTURE_BYTES) limit = NGXW_CAPTURE_BYTES;
+  __u64 buf = limit ? user_buffer(&limit) : 0;
+  if (buf && limit > 0 && limit <= NGXW_CAPTURE_BYTES &&
+      bpf_probe_read_user(e->data, limit, (void*)buf) == 0)
+    e->len = limit;
+  bpf_ringbuf_submit(e, 0);
+}
+
+/* nginx sent (outbound) or received ret bytes on sk: keep the connection's counters
+ * and, at the start of each message, capture its first bytes. */
+static __always_inline int on_transfer(const struct sock* sk, int ret, bool outbound) {
+  __u32 tgid;
+  struct ngxw_proc_info* proc = nginx_task(&tgid); /* filter first: one lookup */
+  if (!proc) return 0;
+  if (ret <= 0 && !outbound) return 0; /* EAGAIN or EOF: nothing moved */
+  __u64 key = (__u64)sk;
+  struct conn* c = bpf_map_lookup_elem(&conns, &key);
+  if (!c) return 0;
+
+  __u64 now = bpf_ktime_get_ns();
+  __u8 phase = outbound ? PHASE_SENDING : PHASE_RECEIVING;
+  bool starts = c->phase != phase;
+  if (ret <= 0 && !(starts && c->side == NGXW_SIDE_UPSTREAM)) return 0;
+  /* A request begins when nginx writes to an upstream after reading from it (or
+   * first), and when nginx reads from a client after writing to it (or first). */
+  bool request = starts && (outbound == (c->side == NGXW_SIDE_UPSTREAM));
+  __u64 link = 0;
+  if (c->side == NGXW_SIDE_CLIENT) {
+    c->tgid = tgid; /* the worker that accepted it */
+    if (!outbound) proc->cur_client = key;
+  } else if (request) {
+    /* A new connection was linked at connect(); a reused one now. */
+    link = c->stats.requests == 0 ? c->link : proc->cur_client;
+  }
+  if (request) {
+    __u64 last = c->stats.last_send_ns > c->stats.last_recv_ns ? c->stats.last_send_ns
+                                                               : c->stats.last_recv_ns;
+    c->stats.idle_ns = c->stats.requests && last ? now - last : 0;
+    c->stats.requests += 1;
+    c->stats.req_start_ns = now;
+    c->stats.req_bytes_sent = 0;
+    c->stats.req_bytes_recv = 0;
+  }
+  c->phase = phase;
+  if (ret > 0) {
+    if (outbound) {
+      if (!c->stats.first_send_ns) c->stats.first_send_ns = now;
+      c->stats.last_send_ns = now;
+      c->stats.bytes_sent += ret;
+      c->stats.req_bytes_sent += ret;
+    } else {
+      if (!c->stats.first_recv_ns) c->stats.first_recv_ns = now;
+      c->stats.last_recv_ns = now;
+      c->stats.bytes_recv += ret;
+      c->stats.req_bytes_recv += ret;
+    }
+  }
+  if (starts) emit_data(sk, c, link, outbound, ret);
   return 0;
 }
 
@@ -310,7 +484,8 @@ static __always_inline void emit_proc(__u32 tgid, __u32 parent, __u8 action) {
 static __always_inline int on_fork(__u32 parent_tgid, __u32 child_pid, __u32 child_tgid) {
   if (child_pid != child_tgid) return 0; /* a thread, not a process */
   if (!bpf_map_lookup_elem(&nginx_pids, &parent_tgid)) return 0;
-  bpf_map_update_elem(&nginx_pids, &child_tgid, &parent_tgid, BPF_ANY);
+  struct ngxw_proc_info info = {.parent = parent_tgid};
+  bpf_map_update_elem(&nginx_pids, &child_tgid, &info, BPF_ANY);
   emit_proc(child_tgid, parent_tgid, NGXW_PROC_FORK);
   return 0;
 }
@@ -323,8 +498,8 @@ static __always_inline int on_exec(void) {
   bool nginx =
       comm[0] == 'n' && comm[1] == 'g' && comm[2] == 'i' && comm[3] == 'n' && comm[4] == 'x';
   if (nginx) {
-    __u32 parent = 0;
-    bpf_map_update_elem(&nginx_pids, &tgid, &parent, BPF_NOEXIST);
+    struct ngxw_proc_info info = {};
+    bpf_map_update_elem(&nginx_pids, &tgid, &info, BPF_NOEXIST);
     emit_proc(tgid, 0, NGXW_PROC_EXEC);
   } else if (bpf_map_lookup_elem(&nginx_pids, &tgid)) {
     bpf_map_delete_elem(&nginx_pids, &tgid);
@@ -362,6 +537,16 @@ int btf_send_reset(__u64* ctx) {
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(btf_set_state, struct sock* sk, int oldstate, int newstate) {
   return on_state(sk, oldstate, newstate);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(btf_send_length, struct sock* sk, int ret, int flags) {
+  return on_transfer(sk, ret, true);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(btf_recv_length, struct sock* sk, int ret, int flags) {
+  return on_transfer(sk, ret, false);
 }
 
 SEC("tp_btf/sched_process_fork")

@@ -10,7 +10,9 @@
 #include <memory>
 
 #include "common/net_format.h"
+#include "correlate/correlator.h"
 #include "correlate/reset_labels.h"
+#include "export/failure_log.h"
 #include "export/listen_check.h"
 #include "export/metrics.h"
 #include "proc/process_tracker.h"
@@ -82,7 +84,9 @@ int run_daemon(const RunOptions& opts) {
                          [&](const NginxSnapshot& s) { metrics->set_workers(s.active_workers()); });
   bpf->set_seeds_pending(tracker.start());
 
-  ResetReasons reasons = ResetReasons::load();
+  FailureLog failure_log;
+  TeeSink tee({metrics.get(), &failure_log});
+  Correlator correlator(nullptr, &tee, ResetReasons::load());
   uint64_t bad_records = 0;
   RingReader ring(bpf->ringbuf_fd(), [&](std::span<const uint8_t> bytes) {
     DecodeResult r = decode_event(bytes);
@@ -90,15 +94,8 @@ int run_daemon(const RunOptions& opts) {
       if (bad_records++ < 5) spdlog::warn("dropping a malformed kernel record: {}", r.error);
       return;
     }
-    if (const auto* c = std::get_if<ngxw_conn_event>(&r.event)) {
-      if (c->hdr.type != NGXW_EV_RESET) return;
-      metrics->count_reset(*c);
-      ResetLabels l = reset_labels(*c);
-      spdlog::debug("reset side={} origin={} peer={} state={} reason={} pid={}", l.side, l.origin,
-                    l.peer, tcp_state_name(c->tcp_state), reasons.name(c->reason), c->hdr.tgid);
-    } else if (std::holds_alternative<ngxw_proc_event>(r.event)) {
-      tracker.poke();
-    }
+    if (std::holds_alternative<ngxw_proc_event>(r.event)) tracker.poke();
+    correlator.on_event(r.event);
   });
   if (!ring.ok()) return fail("cannot open the BPF ring buffer");
 

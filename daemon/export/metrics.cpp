@@ -6,14 +6,54 @@ namespace ngxwatch {
 
 using prometheus::BuildCounter;
 using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+using prometheus::Histogram;
 
-Metrics::Metrics()
+namespace {
+
+const Histogram::BucketBoundaries kAgeBuckets = {0.001, 0.01, 0.1, 0.5, 1,   2.5, 5,
+                                                 10,    30,   60,  120, 300, 900, 3600};
+const Histogram::BucketBoundaries kBytesBuckets = {
+    0, 1024, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864, 268435456, 1073741824};
+const Histogram::BucketBoundaries kIdleBuckets = {0.01, 0.1, 0.5, 1,  2,  4,   5,
+                                                  10,   15,  30,  60, 75, 120, 300};
+
+}  // namespace
+
+Metrics::Metrics(size_t max_locations)
     : registry_(std::make_shared<prometheus::Registry>()),
       resets_(BuildCounter()
                   .Name("ngxwatch_resets_total")
-                  .Help("TCP resets (RST) that touched an nginx socket, by side, origin and "
-                        "upstream peer")
+                  .Help("TCP resets (RST) that touched an nginx socket")
                   .Register(*registry_)),
+      upstream_errors_(BuildCounter()
+                           .Name("ngxwatch_upstream_errors_total")
+                           .Help("What nginx met on upstream connections, as the kernel saw it")
+                           .Register(*registry_)),
+      failures_(BuildCounter()
+                    .Name("ngxwatch_failures_total")
+                    .Help("Failed request attempts by the classifier's cause")
+                    .Register(*registry_)),
+      client_visible_(BuildCounter()
+                          .Name("ngxwatch_client_visible_errors_total")
+                          .Help("502/504/499/413 answered to clients after a failure")
+                          .Register(*registry_)),
+      retries_absorbed_(BuildCounter()
+                            .Name("ngxwatch_upstream_retries_absorbed_total")
+                            .Help("Upstream failures nginx retried away; the client got an answer")
+                            .Register(*registry_)),
+      reset_age_(BuildHistogram()
+                     .Name("ngxwatch_reset_connection_age_seconds")
+                     .Help("Age of the connection when it was reset")
+                     .Register(*registry_)),
+      reset_bytes_(BuildHistogram()
+                       .Name("ngxwatch_reset_request_bytes")
+                       .Help("Request bytes transferred on the connection before the reset")
+                       .Register(*registry_)),
+      keepalive_idle_(BuildHistogram()
+                          .Name("ngxwatch_keepalive_idle_before_reset_seconds")
+                          .Help("Idle time of a reused keepalive connection before it failed")
+                          .Register(*registry_)),
       dropped_(BuildCounter()
                    .Name("ngxwatch_events_dropped_total")
                    .Help("Kernel events lost because the ring buffer was full (totals stay exact)")
@@ -27,10 +67,66 @@ Metrics::Metrics()
                    .Help("nginx worker processes currently serving (not shutting down)")
                    .Register(*registry_)),
       dropped_total_(dropped_.Add({})),
-      workers_gauge_(workers_.Add({})) {}
+      workers_gauge_(workers_.Add({})),
+      reset_age_all_(reset_age_.Add({}, kAgeBuckets)),
+      reset_bytes_all_(reset_bytes_.Add({}, kBytesBuckets)),
+      keepalive_idle_all_(keepalive_idle_.Add({}, kIdleBuckets)),
+      max_locations_(max_locations) {}
 
-void Metrics::count_reset(const ngxw_conn_event& e) {
-  resets_.Add(reset_labels(e).as_map()).Increment();
+std::string Metrics::location_label(const std::string& location) {
+  if (location.empty() || locations_.count(location)) return location;
+  if (locations_.size() >= max_locations_) return "(other)";
+  locations_.insert(location);
+  return location;
+}
+
+void Metrics::on_reset(const ResetObservation& r) {
+  resets_
+      .Add({{"side", r.side},
+            {"origin", r.origin},
+            {"upstream", r.place.upstream},
+            {"peer", r.peer},
+            {"server", r.place.server},
+            {"location", location_label(r.place.location)},
+            {"phase", r.phase}})
+      .Increment();
+  reset_age_all_.Observe(r.connection_age_s);
+  reset_bytes_all_.Observe(r.request_bytes);
+  if (r.keepalive_idle_s) keepalive_idle_all_.Observe(*r.keepalive_idle_s);
+}
+
+void Metrics::on_failure(const FailureObservation& f) {
+  std::string location = location_label(f.place.location);
+  failures_
+      .Add({{"upstream", f.place.upstream},
+            {"server", f.place.server},
+            {"location", location},
+            {"cause", f.cause}})
+      .Increment();
+  if (!f.error.empty()) {
+    upstream_errors_
+        .Add({{"upstream", f.place.upstream},
+              {"peer", f.peer},
+              {"server", f.place.server},
+              {"location", location},
+              {"phase", f.phase},
+              {"error", f.error}})
+        .Increment();
+  }
+}
+
+void Metrics::on_client_visible(const ClientStatusObservation& s) {
+  client_visible_
+      .Add({{"server", s.place.server},
+            {"location", location_label(s.place.location)},
+            {"status", std::to_string(s.status)}})
+      .Increment();
+}
+
+void Metrics::on_retry_absorbed(const Place& place) {
+  retries_absorbed_
+      .Add({{"upstream", place.upstream}, {"location", location_label(place.location)}})
+      .Increment();
 }
 
 void Metrics::set_probes(const std::vector<ProbeStatus>& probes) {
@@ -54,13 +150,21 @@ void Metrics::sync_kernel() const {
     dropped_seen_ = dropped;
   }
   // Resets whose events were dropped are still counted, under the labels the kernel
-  // knows; the breakdown they would have had is what is lost, not the total.
+  // knows; what is lost is their attribution, not the total.
   for (const auto& [key, lost] : kernel_.reset_lost()) {
     uint64_t& seen = lost_seen_[key];
-    if (lost > seen) {
-      resets_.Add(reset_labels(key).as_map()).Increment(static_cast<double>(lost - seen));
-      seen = lost;
-    }
+    if (lost <= seen) continue;
+    ResetLabels l = reset_labels(key);
+    resets_
+        .Add({{"side", l.side},
+              {"origin", l.origin},
+              {"upstream", ""},
+              {"peer", l.peer},
+              {"server", ""},
+              {"location", ""},
+              {"phase", ""}})
+        .Increment(static_cast<double>(lost - seen));
+    seen = lost;
   }
 }
 

@@ -1,33 +1,39 @@
-// The Prometheus surface: every ngxwatch_* family, updated from the event loop and,
-// at scrape time, from the kernel's exact counters.
+// The Prometheus surface: every ngxwatch_* family. Observations arrive from the
+// correlator on the event loop; kernel-exact counters are read at scrape time.
 #pragma once
 
 #include <prometheus/collectable.h>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <vector>
 
+#include "correlate/observations.h"
 #include "ngxwatch/events.h"
 #include "source/bpf_loader.h"
 #include "source/kernel_maps.h"
 
 namespace ngxwatch {
 
-class Metrics : public prometheus::Collectable {
+class Metrics : public prometheus::Collectable, public ObservationSink {
  public:
-  Metrics();
+  // max_locations: distinct location labels kept; the rest fold into "(other)".
+  explicit Metrics(size_t max_locations = 200);
 
-  // Event loop: one reset event delivered by the ring buffer.
-  void count_reset(const ngxw_conn_event& e);
+  void on_reset(const ResetObservation& r) override;
+  void on_failure(const FailureObservation& f) override;
+  void on_client_visible(const ClientStatusObservation& s) override;
+  void on_retry_absorbed(const Place& place) override;
+
   void set_probes(const std::vector<ProbeStatus>& probes);
   void set_workers(int workers);
-  // Kernel maps to read at every scrape (drops, resets whose events were lost).
   void attach_kernel(const KernelMaps& maps);
 
   // prometheus::Collectable: syncs kernel counters, then collects the registry.
@@ -35,14 +41,28 @@ class Metrics : public prometheus::Collectable {
 
  private:
   void sync_kernel() const;
+  std::string location_label(const std::string& location);
 
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& resets_;
+  prometheus::Family<prometheus::Counter>& upstream_errors_;
+  prometheus::Family<prometheus::Counter>& failures_;
+  prometheus::Family<prometheus::Counter>& client_visible_;
+  prometheus::Family<prometheus::Counter>& retries_absorbed_;
+  prometheus::Family<prometheus::Histogram>& reset_age_;
+  prometheus::Family<prometheus::Histogram>& reset_bytes_;
+  prometheus::Family<prometheus::Histogram>& keepalive_idle_;
   prometheus::Family<prometheus::Counter>& dropped_;
   prometheus::Family<prometheus::Gauge>& probe_attached_;
   prometheus::Family<prometheus::Gauge>& workers_;
   prometheus::Counter& dropped_total_;
   prometheus::Gauge& workers_gauge_;
+  prometheus::Histogram& reset_age_all_;
+  prometheus::Histogram& reset_bytes_all_;
+  prometheus::Histogram& keepalive_idle_all_;
+
+  size_t max_locations_;
+  std::set<std::string> locations_;
 
   mutable std::mutex kernel_mu_;
   bool have_kernel_ = false;

@@ -27,6 +27,10 @@ constexpr Hook kHooks[] = {
     {"tcp_receive_reset", "tcp", "btf_receive_reset", "tp_receive_reset", true},
     {"tcp_send_reset", "tcp", "btf_send_reset", "tp_send_reset", true},
     {"inet_sock_set_state", "sock", "btf_set_state", "tp_set_state", false},
+    // Byte counts and request capture; no classic twin (the classic record carries no
+    // socket pointer we could key on), so older kernels run without capture.
+    {"sock_send_length", "sock", "btf_send_length", nullptr, false},
+    {"sock_recv_length", "sock", "btf_recv_length", nullptr, false},
     {"sched_process_fork", "sched", "btf_fork", "tp_fork", false},
     {"sched_process_exec", "sched", "btf_exec", "tp_exec", false},
     {"sched_process_exit", "sched", "btf_exit", "tp_exit", false},
@@ -73,13 +77,14 @@ std::unique_ptr<BpfLoader> BpfLoader::load(const BpfOptions& opts, std::string* 
     ProbeStatus st;
     st.name = h.name;
     bool use_btf = has_btf_tracepoint(vmlinux, h.name);
-    bool use_tp = !use_btf && tracepoint_exists(h.category, h.name);
+    bool use_tp = !use_btf && h.tp_prog && tracepoint_exists(h.category, h.name);
     st.style = use_btf ? "tp_btf" : use_tp ? "tp" : "";
     if (!use_btf && !use_tp)
       st.error =
           std::string("tracepoint ") + h.category + ":" + h.name + " does not exist on this kernel";
     bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj, h.btf_prog), use_btf);
-    bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj, h.tp_prog), use_tp);
+    if (h.tp_prog)
+      bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj, h.tp_prog), use_tp);
     self->probes_.push_back(st);
   }
   btf__free(vmlinux);

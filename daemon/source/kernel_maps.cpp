@@ -53,7 +53,10 @@ std::set<uint32_t> KernelMaps::nginx_pids() const {
 }
 
 void KernelMaps::add_nginx_pid(uint32_t pid, uint32_t parent) {
-  bpf_map_update_elem(nginx_pids_, &pid, &parent, BPF_ANY);
+  // BPF_NOEXIST: an entry the kernel already has carries its live cur_client.
+  ngxw_proc_info info{};
+  info.parent = parent;
+  bpf_map_update_elem(nginx_pids_, &pid, &info, BPF_NOEXIST);
 }
 
 void KernelMaps::remove_nginx_pid(uint32_t pid) { bpf_map_delete_elem(nginx_pids_, &pid); }

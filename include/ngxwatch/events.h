@@ -18,7 +18,7 @@
 
 #define NGXW_EVENT_VERSION 1
 #define NGXW_COMM_LEN 16
-#define NGXW_CAPTURE_BYTES 256
+#define NGXW_CAPTURE_BYTES 512
 /* Reset reason when the kernel's tracepoint carries none (kernels before 6.10). */
 #define NGXW_REASON_NONE 0xffffffffu
 
@@ -69,17 +69,25 @@ struct ngxw_event_header {
   __u64 ts_ns; /* when the kernel saw it */
 };
 
-/* Per-connection measurements kept by the kernel and copied into conn events. */
+/* Per-connection measurements kept by the kernel and copied into conn events.
+ * A "message" is a run of sends (or receives) not interrupted by the other direction:
+ * on an upstream socket a send run after a receive is a new request; on a client
+ * socket a receive run after a send is a new request. */
 struct ngxw_conn_stats {
   __u64 opened_ns; /* connect() / accept time */
   __u64 first_send_ns;
   __u64 last_send_ns;
   __u64 first_recv_ns;
   __u64 last_recv_ns;
-  __u64 bytes_sent; /* by nginx on this socket */
+  __u64 bytes_sent; /* by nginx on this socket, whole connection */
   __u64 bytes_recv;
-  __u32 requests; /* requests started on this connection (keepalive reuse) */
-  __u32 pad;
+  __u64 req_start_ns;   /* start of the current request on this connection */
+  __u64 req_bytes_sent; /* bytes nginx sent since the current request started */
+  __u64 req_bytes_recv; /* bytes nginx received since it started */
+  __u64 idle_ns;        /* idle time before the current request (0: first request) */
+  __u32 requests;       /* requests started on this connection (keepalive reuse) */
+  __u8 peer_fin;        /* the peer had sent FIN (half-closed) */
+  __u8 pad[3];
 };
 
 /* NGXW_EV_RESET, NGXW_EV_CONN_OPEN, NGXW_EV_CONN_CLOSE */
@@ -107,14 +115,21 @@ struct ngxw_proc_event {
   char comm[NGXW_COMM_LEN];
 };
 
-/* NGXW_EV_DATA: a bounded copy of bytes nginx wrote or read on a tracked socket. */
+/* NGXW_EV_DATA: a bounded copy of the first bytes of a message (request head, status
+ * line) that nginx wrote or read on a tracked socket. Untrusted bytes. */
 struct ngxw_data_event {
   struct ngxw_event_header hdr;
   __u64 sock_id;
+  __u64 link_sock_id; /* upstream request: the client socket this worker read last */
+  struct ngxw_endpoint local;
+  struct ngxw_endpoint remote;
   __u8 side;
   __u8 outbound; /* 1: nginx wrote these bytes, 0: nginx read them */
   __u16 len;     /* bytes valid in data[] */
-  __u32 total;   /* size of the whole send/receive they were taken from */
+  __s32 total;   /* return value of the send/receive they were taken from */
+  __u32 request; /* stats.requests at this point (1 = first on the connection) */
+  __u32 pad;
+  __u64 idle_ns; /* idle time of the connection before this message */
   __u8 data[NGXW_CAPTURE_BYTES];
 };
 
@@ -147,7 +162,14 @@ struct ngxw_tuple_key {
   __u8 raddr[16];
 };
 
-/* Value of the seed map and of the nginx process map. */
+/* Value of the nginx process map (key: tgid). */
+struct ngxw_proc_info {
+  __u32 parent; /* parent tgid */
+  __u32 pad;
+  __u64 cur_client; /* kernel-maintained: the client socket this process read last */
+};
+
+/* Value of the seed map. */
 struct ngxw_seed {
   __u32 tgid;
   __u8 side;

@@ -1,0 +1,42 @@
+// What the correlator needs to know of nginx's configuration: where a request goes
+// (server, location, upstream group) and the timeouts in force there. Implemented
+// over the nginx config model (daemon/nginx/) and, in tests, over small tables.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ngxwatch/events.h"
+
+namespace ngxwatch {
+
+// Label values: names from the config, never from request bytes.
+struct Place {
+  std::string upstream;  // group name, or "host:port" of an implicit proxy_pass
+  std::string server;    // first server_name, or the listen address
+  std::string location;  // as written: "/api/", "= /x", "~ \.php$"
+  bool operator==(const Place&) const = default;
+};
+
+struct Timeouts {
+  double connect_s = 60;
+  double send_s = 60;
+  double read_s = 60;
+};
+
+class ConfigView {
+ public:
+  virtual ~ConfigView() = default;
+  // A client request, by the address nginx accepted it on, its Host and its path.
+  virtual std::optional<Place> for_client_request(const ngxw_endpoint& local, std::string_view host,
+                                                  std::string_view path) const = 0;
+  // An upstream request, by the peer nginx connected to and the path nginx sent.
+  virtual std::optional<Place> for_upstream_request(const std::string& peer,
+                                                    std::string_view path) const = 0;
+  // The upstream group a peer belongs to ("" if none), when no request was seen.
+  virtual std::string upstream_for_peer(const std::string& peer) const = 0;
+  virtual Timeouts timeouts(const Place& place) const = 0;
+};
+
+}  // namespace ngxwatch

@@ -1,0 +1,244 @@
+#include "correlate/correlator.h"
+
+#include <algorithm>
+
+#include "common/net_format.h"
+#include "correlate/reset_labels.h"
+#include "detect/classifier.h"
+
+namespace ngxwatch {
+
+namespace {
+
+constexpr uint64_t kSweepEvery = 4096;
+constexpr uint64_t kEndedKeepNs = 10ull * 1000000000ull;  // late RST after CLOSE still finds it
+
+EndKind end_kind(const ngxw_conn_event& e) {
+  if (e.hdr.type == NGXW_EV_RESET)
+    return e.origin == NGXW_ORIGIN_PEER ? EndKind::kResetReceived : EndKind::kResetSent;
+  if (e.tcp_state == 4 /* FIN_WAIT1 */) return EndKind::kFinFromNginx;
+  if (e.tcp_state == 8 /* CLOSE_WAIT */) return EndKind::kFinFromPeer;
+  return EndKind::kClosed;
+}
+
+std::span<const uint8_t> captured(const ngxw_data_event& e) {
+  return {e.data, std::min<size_t>(e.len, sizeof(e.data))};
+}
+
+}  // namespace
+
+Correlator::Correlator(const ConfigView* config, ObservationSink* sink, ResetReasons reasons,
+                       size_t max_connections)
+    : config_(config),
+      sink_(sink),
+      reasons_(std::move(reasons)),
+      max_connections_(max_connections) {}
+
+void Correlator::on_event(const Event& e) {
+  ++stats_.events;
+  if (const auto* c = std::get_if<ngxw_conn_event>(&e)) on_conn(*c);
+  if (const auto* d = std::get_if<ngxw_data_event>(&e)) on_data(*d);
+  if (stats_.events % kSweepEvery == 0 || conns_.size() > max_connections_) evict_if_full();
+}
+
+Correlator::Conn& Correlator::conn_for(uint64_t id, uint8_t side, const ngxw_endpoint& local,
+                                       const ngxw_endpoint& remote, uint64_t ts) {
+  auto [it, fresh] = conns_.try_emplace(id);
+  Conn& c = it->second;
+  if (fresh) {
+    c.side = side;
+    c.local = local;
+    c.remote = remote;
+    c.opened_ns = ts;
+  }
+  c.last_ns = ts;
+  return c;
+}
+
+void Correlator::on_conn(const ngxw_conn_event& e) {
+  if (e.hdr.type == NGXW_EV_CONN_OPEN) {
+    conns_.erase(e.sock_id);  // a new life of the same struct sock
+    Conn& c = conn_for(e.sock_id, e.side, e.local, e.remote, e.hdr.ts_ns);
+    c.opened_ns = e.stats.opened_ns ? e.stats.opened_ns : e.hdr.ts_ns;
+    return;
+  }
+  Conn& c = conn_for(e.sock_id, e.side, e.local, e.remote, e.hdr.ts_ns);
+  if (e.stats.opened_ns) c.opened_ns = e.stats.opened_ns;
+  c.closed = true;
+  on_end(e.sock_id, c, e);
+}
+
+Place Correlator::place_of_upstream(const Conn& c) const {
+  std::string peer = format_endpoint(c.remote);
+  std::optional<Place> by_uri;
+  if (config_ && c.request.ok) by_uri = config_->for_upstream_request(peer, c.request.path);
+  auto client = c.link ? conns_.find(c.link) : conns_.end();
+  if (client != conns_.end() && client->second.place) {
+    const Place& linked = *client->second.place;
+    // The link is a guess (the worker's last client read); keep it only when the
+    // upstream request agrees with it.
+    bool agrees = !config_ || (by_uri ? *by_uri == linked
+                                      : linked.upstream == config_->upstream_for_peer(peer));
+    if (agrees) return linked;
+  }
+  if (by_uri) return *by_uri;
+  Place p;
+  if (config_) p.upstream = config_->upstream_for_peer(peer);
+  return p;
+}
+
+void Correlator::on_data(const ngxw_data_event& e) {
+  Conn& c = conn_for(e.sock_id, e.side, e.local, e.remote, e.hdr.ts_ns);
+  bool upstream = e.side == NGXW_SIDE_UPSTREAM;
+  if (upstream && e.outbound) {
+    c.request = parse_request_head(captured(e));
+    if (!c.request.ok && e.len > 0) ++stats_.unparsed_captures;
+    c.response = {};
+    c.response_started = false;
+    c.link = e.link_sock_id;
+    c.place = place_of_upstream(c);
+    c.ended = false;
+    if (e.total < 0 && e.request >= 2) {
+      // nginx wrote a new request on a pooled connection the upstream had already
+      // closed or reset while idle: the keepalive race, seen from nginx's write.
+      FailureObservation f{*c.place,
+                           format_endpoint(c.remote),
+                           "send_request",
+                           "reset",
+                           "keepalive_race",
+                           "write on a reused connection failed; the upstream closed it while "
+                           "idle",
+                           c.request.redacted_line(),
+                           c.request.idempotent(),
+                           e.hdr.ts_ns};
+      sink_->on_failure(f);
+      auto client = conns_.find(c.link);
+      if (client != conns_.end()) client->second.failures.push_back({f.place});
+      c.ended = true;
+    }
+  } else if (upstream) {
+    c.response = parse_status_line(captured(e));
+    c.response_started = true;
+  } else if (!e.outbound) {
+    RequestHead head = parse_request_head(captured(e));
+    bool after_continue = c.response_started && c.response.ok && c.response.status == 100;
+    if (!head.ok && after_continue) return;  // the body after "100 Continue"
+    if (!head.ok && e.len > 0) ++stats_.unparsed_captures;
+    c.request = head;
+    c.response = {};
+    c.response_started = false;
+    c.failures.clear();
+    c.ended = false;
+    c.place = config_ && head.ok ? config_->for_client_request(c.local, head.host, head.path)
+                                 : std::nullopt;
+  } else {
+    StatusLine st = parse_status_line(captured(e));
+    c.response = st;
+    c.response_started = st.ok && st.status >= 200;
+    if (st.ok) on_client_status(c, st);
+  }
+}
+
+void Correlator::on_client_status(Conn& c, const StatusLine& st) {
+  Place place = c.place.value_or(Place{});
+  if (st.status == 413) {
+    place.upstream = "";
+    sink_->on_failure(
+        {place, "", "client_body", "", "body_too_large",
+         "nginx refused a body over client_max_body_size" +
+             (c.request.content_length
+                  ? " (Content-Length " + std::to_string(*c.request.content_length) + ")"
+                  : std::string()),
+         c.request.redacted_line(), c.request.idempotent(), c.last_ns});
+    sink_->on_client_visible({place, 413});
+  } else if (!c.failures.empty() && st.status >= 500) {
+    sink_->on_client_visible({place, st.status});
+  } else if (!c.failures.empty() && st.status >= 200) {
+    for (const auto& f : c.failures) sink_->on_retry_absorbed(f.place);
+  }
+  if (st.status >= 200) c.failures.clear();
+}
+
+void Correlator::on_end(uint64_t id, Conn& c, const ngxw_conn_event& e) {
+  (void)id;
+  bool upstream = e.side == NGXW_SIDE_UPSTREAM;
+  ClassifyInput in;
+  in.side = e.side;
+  in.end = end_kind(e);
+  in.tcp_state = e.tcp_state;
+  in.old_state = e.old_state;
+  in.now_ns = e.hdr.ts_ns;
+  in.stats = e.stats;
+  in.request_total = c.request.ok ? c.request.total_bytes() : std::nullopt;
+  in.response_total = c.response.ok ? c.response.total_bytes() : std::nullopt;
+  in.response_started = c.response_started;
+  if (upstream && !c.place) c.place = place_of_upstream(c);
+  Place place = c.place.value_or(Place{});
+  if (config_) in.timeouts = config_->timeouts(place);
+  Verdict v = classify(in);
+  std::string peer = upstream ? format_endpoint(e.remote) : "";
+
+  if (e.hdr.type == NGXW_EV_RESET) {
+    ResetObservation r;
+    ResetLabels l = reset_labels(e);
+    r.side = l.side;
+    r.origin = l.origin;
+    r.peer = l.peer;
+    r.place = place;
+    r.phase = v.phase;
+    r.reason = reasons_.name(e.reason);
+    r.connection_age_s = c.opened_ns && e.hdr.ts_ns > c.opened_ns
+                             ? static_cast<double>(e.hdr.ts_ns - c.opened_ns) / 1e9
+                             : 0;
+    r.request_bytes =
+        static_cast<double>(upstream ? e.stats.req_bytes_sent : e.stats.req_bytes_recv);
+    r.keepalive_idle_s = v.keepalive_idle_s;
+    r.request = c.request.redacted_line();
+    sink_->on_reset(r);
+  }
+  if (c.ended || !v.failure()) {
+    if (v.failure() || e.hdr.type == NGXW_EV_RESET) c.ended = true;
+    return;
+  }
+  c.ended = true;
+  FailureObservation f{place,
+                       peer,
+                       v.phase,
+                       v.error,
+                       v.cause,
+                       v.evidence,
+                       c.request.redacted_line(),
+                       c.request.idempotent(),
+                       e.hdr.ts_ns};
+  sink_->on_failure(f);
+  if (upstream) {
+    auto client = conns_.find(c.link);
+    if (client != conns_.end()) client->second.failures.push_back({place});
+  } else if (v.cause == "client_abort") {
+    sink_->on_client_visible({place, 499});
+  }
+}
+
+void Correlator::evict_if_full() {
+  uint64_t newest = 0;
+  for (const auto& [id, c] : conns_) newest = std::max(newest, c.last_ns);
+  for (auto it = conns_.begin(); it != conns_.end();) {
+    bool stale =
+        (it->second.ended || it->second.closed) && newest > it->second.last_ns + kEndedKeepNs;
+    if (stale) {
+      it = conns_.erase(it);
+      ++stats_.evicted;
+    } else {
+      ++it;
+    }
+  }
+  while (conns_.size() > max_connections_) {
+    auto oldest = std::min_element(conns_.begin(), conns_.end(), [](const auto& a, const auto& b) {
+      return a.second.last_ns < b.second.last_ns;
+    });
+    conns_.erase(oldest);
+    ++stats_.evicted;
+  }
+}
+
+}  // namespace ngxwatch

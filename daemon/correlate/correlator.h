@@ -1,0 +1,71 @@
+// The connection table: follows every tracked nginx socket through its events,
+// remembers the request on it (captured head, link to the client request), and at
+// each reset, close or status turns what it saw into observations.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "correlate/config_view.h"
+#include "correlate/http_head.h"
+#include "correlate/observations.h"
+#include "source/event.h"
+#include "source/reset_reasons.h"
+
+namespace ngxwatch {
+
+struct CorrelatorStats {
+  uint64_t events = 0;
+  uint64_t unparsed_captures = 0;  // captured bytes that were not HTTP (TLS, binary)
+  uint64_t evicted = 0;            // connections dropped from the table (bound)
+};
+
+class Correlator {
+ public:
+  Correlator(const ConfigView* config, ObservationSink* sink, ResetReasons reasons = {},
+             size_t max_connections = 65536);
+
+  void on_event(const Event& e);
+  void set_config(const ConfigView* config) { config_ = config; }
+  size_t connections() const { return conns_.size(); }
+  const CorrelatorStats& stats() const { return stats_; }
+
+ private:
+  struct PendingFailure {
+    Place place;
+  };
+  struct Conn {
+    uint8_t side = 0;
+    ngxw_endpoint local{}, remote{};
+    uint64_t opened_ns = 0;
+    uint64_t last_ns = 0;
+    RequestHead request;  // current request head (upstream: as nginx sent it)
+    bool response_started = false;
+    StatusLine response;
+    uint64_t link = 0;  // upstream: client socket of the current request
+    std::optional<Place> place;
+    std::vector<PendingFailure> failures;  // client: upstream failures of this request
+    bool ended = false;                    // a terminal verdict was already given
+    bool closed = false;                   // the socket is closing or closed
+  };
+
+  Conn& conn_for(uint64_t id, uint8_t side, const ngxw_endpoint& local, const ngxw_endpoint& remote,
+                 uint64_t ts);
+  void on_conn(const ngxw_conn_event& e);
+  void on_data(const ngxw_data_event& e);
+  void on_end(uint64_t id, Conn& c, const ngxw_conn_event& e);
+  void on_client_status(Conn& c, const StatusLine& status);
+  Place place_of_upstream(const Conn& c) const;
+  void evict_if_full();
+
+  const ConfigView* config_;
+  ObservationSink* sink_;
+  ResetReasons reasons_;
+  size_t max_connections_;
+  std::unordered_map<uint64_t, Conn> conns_;
+  CorrelatorStats stats_;
+};
+
+}  // namespace ngxwatch
