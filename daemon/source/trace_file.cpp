@@ -1,0 +1,97 @@
+#include "source/trace_file.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/file_read.h"
+#include "ngxwatch/events.h"
+
+namespace ngxwatch {
+
+namespace {
+
+constexpr char kMagic[8] = {'N', 'G', 'X', 'W', 'T', 'R', 'C', '1'};
+constexpr uint32_t kMaxRecord = 1u << 16;   // far above any event size
+constexpr uint32_t kMaxConfig = 64u << 20;  // an nginx -T dump of a huge config
+
+void put_u32(std::FILE* f, uint32_t v) { std::fwrite(&v, sizeof(v), 1, f); }
+
+}  // namespace
+
+TraceWriter::TraceWriter(const std::string& path, const std::string& config_text)
+    : path_(path), buffer_(1 << 20) {
+  f_ = std::fopen(path.c_str(), "wb");
+  if (!f_) {
+    error_ = path + ": " + std::strerror(errno);
+    return;
+  }
+  std::setvbuf(f_, buffer_.data(), _IOFBF, buffer_.size());
+  std::fwrite(kMagic, sizeof(kMagic), 1, f_);
+  put_u32(f_, NGXW_EVENT_VERSION);
+  put_u32(f_, static_cast<uint32_t>(config_text.size()));
+  std::fwrite(config_text.data(), 1, config_text.size(), f_);
+}
+
+TraceWriter::~TraceWriter() { close(); }
+
+void TraceWriter::write(std::span<const uint8_t> record) {
+  if (!f_) return;
+  put_u32(f_, static_cast<uint32_t>(record.size()));
+  std::fwrite(record.data(), 1, record.size(), f_);
+  ++records_;
+}
+
+bool TraceWriter::close() {
+  if (!f_) return error_.empty();
+  if (std::ferror(f_) && error_.empty()) error_ = path_ + ": write failed";
+  if (std::fclose(f_) != 0 && error_.empty()) error_ = path_ + ": " + std::strerror(errno);
+  f_ = nullptr;
+  return error_.empty();
+}
+
+std::string read_trace_bytes(std::span<const uint8_t> bytes, const std::string& name,
+                             TraceHeader& header,
+                             const std::function<void(std::span<const uint8_t>)>& on_record) {
+  size_t pos = 0;
+  auto fail = [&](const std::string& what) {
+    return name + ": offset " + std::to_string(pos) + ": " + what;
+  };
+  auto u32 = [&](uint32_t& v) {
+    if (bytes.size() - pos < 4) return false;
+    std::memcpy(&v, bytes.data() + pos, 4);
+    pos += 4;
+    return true;
+  };
+  if (bytes.size() < sizeof(kMagic) || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
+    return fail("not an ngxwatch trace (bad magic)");
+  pos = sizeof(kMagic);
+  uint32_t config_len = 0;
+  if (!u32(header.event_version) || !u32(config_len)) return fail("truncated header");
+  if (header.event_version != NGXW_EVENT_VERSION)
+    return fail("event version " + std::to_string(header.event_version) + ", this build reads " +
+                std::to_string(NGXW_EVENT_VERSION));
+  if (config_len > kMaxConfig || config_len > bytes.size() - pos)
+    return fail("config snapshot length " + std::to_string(config_len) + " exceeds the file");
+  header.config_text.assign(reinterpret_cast<const char*>(bytes.data() + pos), config_len);
+  pos += config_len;
+  while (pos < bytes.size()) {
+    uint32_t len = 0;
+    if (!u32(len)) return fail("truncated record length");
+    if (len == 0 || len > kMaxRecord || len > bytes.size() - pos)
+      return fail("record length " + std::to_string(len) + " is invalid");
+    on_record(bytes.subspan(pos, len));
+    pos += len;
+  }
+  return "";
+}
+
+std::string read_trace(const std::string& path, TraceHeader& header,
+                       const std::function<void(std::span<const uint8_t>)>& on_record) {
+  auto data = read_file(path);
+  if (!data) return path + ": " + std::strerror(errno);
+  return read_trace_bytes(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data->data()), data->size()),
+      path, header, on_record);
+}
+
+}  // namespace ngxwatch
