@@ -70,9 +70,12 @@ class Parser {
           if (have_name || !inside_block) throw ConfigError(lex.file(), t.line, "unexpected \"}\"");
           return;
         case Kind::kEnd:
-          if (have_name || inside_block) {
+          if (have_name) {
             throw ConfigError(lex.file(), t.line,
                               "unexpected end of file, expecting \";\" or \"}\"");
+          }
+          if (inside_block) {
+            throw ConfigError(lex.file(), t.line, "unexpected end of file, expecting \"}\"");
           }
           return;
       }
