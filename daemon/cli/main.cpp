@@ -16,13 +16,19 @@ int main(int argc, char** argv) {
   CLI::App* run_cmd =
       app.add_subcommand("run", "the daemon: load BPF, follow nginx, serve /metrics");
   run_cmd->add_option("--listen", run.listen, "metrics address HOST:PORT")->capture_default_str();
-  run_cmd->add_option("--ringbuf-mib", run.ringbuf_mib, "ring buffer size in MiB (power of 2)")
+  run_cmd
+      ->add_option("--ringbuf-mib", run.session.ringbuf_mib, "ring buffer size in MiB (power of 2)")
       ->check(CLI::Range(1u, 1024u))
       ->capture_default_str();
   run_cmd
-      ->add_option("--scan-interval-ms", run.scan_interval_ms,
+      ->add_option("--scan-interval-ms", run.session.scan_interval_ms,
                    "how often /proc is reconciled with the kernel's nginx filter")
       ->check(CLI::Range(50u, 60000u))
+      ->capture_default_str();
+
+  run_cmd
+      ->add_option("--max-locations", run.max_locations,
+                   "distinct location labels kept; the rest fold into \"(other)\"")
       ->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);

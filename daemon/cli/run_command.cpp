@@ -1,44 +1,21 @@
 #include "cli/run_command.h"
 
 #include <prometheus/exposer.h>
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
-#include <atomic>
-#include <csignal>
-#include <cerrno>
 #include <memory>
 
-#include "common/net_format.h"
+#include "cli/kernel_session.h"
 #include "correlate/correlator.h"
-#include "correlate/reset_labels.h"
 #include "export/failure_log.h"
 #include "export/listen_check.h"
 #include "export/metrics.h"
-#include "proc/process_tracker.h"
-#include "source/bpf_loader.h"
 #include "source/event.h"
-#include "source/kernel_maps.h"
-#include "source/preflight.h"
 #include "source/reset_reasons.h"
-#include "source/ring_reader.h"
 
 namespace ngxwatch {
 
 namespace {
-
-std::atomic<bool> g_stop{false};
-
-void on_signal(int) { g_stop.store(true); }
-
-void install_signal_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-}
 
 int fail(const std::string& line) {
   spdlog::error("{}", line);
@@ -48,20 +25,30 @@ int fail(const std::string& line) {
 }  // namespace
 
 int run_daemon(const RunOptions& opts) {
-  if (auto e = check_kernel_btf(); !e.empty()) return fail(e);
-  if (auto e = check_bpf_capabilities(); !e.empty()) return fail(e);
   if (auto e = check_listen_address(opts.listen); !e.empty()) return fail(e);
 
-  BpfOptions bopts;
-  bopts.ringbuf_bytes = static_cast<size_t>(opts.ringbuf_mib) << 20;
-  std::string error;
-  std::unique_ptr<BpfLoader> bpf = BpfLoader::load(bopts, &error);
-  if (!bpf) return fail(error);
+  auto metrics = std::make_shared<Metrics>(opts.max_locations);
+  FailureLog failure_log;
+  TeeSink sinks({metrics.get(), &failure_log});
+  Correlator correlator(nullptr, &sinks, ResetReasons::load());
+  std::unique_ptr<KernelSession> session;  // declared before use in the record callback
+  uint64_t bad_records = 0;
 
-  KernelMaps maps(bpf->map_fd("counters"), bpf->map_fd("reset_totals"), bpf->map_fd("reset_lost"),
-                  bpf->map_fd("nginx_pids"), bpf->map_fd("listeners"), bpf->map_fd("seeds"));
-  auto metrics = std::make_shared<Metrics>();
-  metrics->attach_kernel(maps);
+  std::string error;
+  session = KernelSession::open(
+      opts.session,
+      [&](std::span<const uint8_t> bytes) {
+        DecodeResult r = decode_event(bytes);
+        if (!r.ok) {
+          if (bad_records++ < 5) spdlog::warn("dropping a malformed kernel record: {}", r.error);
+          return;
+        }
+        correlator.on_event(r.event);
+      },
+      [&](const NginxSnapshot& s) { metrics->set_workers(s.active_workers()); }, &error);
+  if (!session) return fail(error);
+  metrics->attach_kernel(session->maps());
+  metrics->set_probes(session->probes());
 
   std::unique_ptr<prometheus::Exposer> exposer;
   try {
@@ -71,42 +58,20 @@ int run_daemon(const RunOptions& opts) {
   }
   exposer->RegisterCollectable(metrics);
 
-  // Attach before scanning /proc, so nothing nginx does between the scan and the
-  // attach is missed.
-  bpf->attach();
-  metrics->set_probes(bpf->probes());
-  if (!bpf->any_reset_probe_attached())
-    return fail(
-        "no TCP reset tracepoint could be attached (tcp:tcp_receive_reset, "
-        "tcp:tcp_send_reset); nothing to watch");
-
-  ProcessTracker tracker(maps, std::chrono::milliseconds(opts.scan_interval_ms),
-                         [&](const NginxSnapshot& s) { metrics->set_workers(s.active_workers()); });
-  bpf->set_seeds_pending(tracker.start());
-
-  FailureLog failure_log;
-  TeeSink tee({metrics.get(), &failure_log});
-  Correlator correlator(nullptr, &tee, ResetReasons::load());
-  uint64_t bad_records = 0;
-  RingReader ring(bpf->ringbuf_fd(), [&](std::span<const uint8_t> bytes) {
-    DecodeResult r = decode_event(bytes);
-    if (!r.ok) {
-      if (bad_records++ < 5) spdlog::warn("dropping a malformed kernel record: {}", r.error);
-      return;
-    }
-    if (std::holds_alternative<ngxw_proc_event>(r.event)) tracker.poke();
-    correlator.on_event(r.event);
-  });
-  if (!ring.ok()) return fail("cannot open the BPF ring buffer");
-
-  install_signal_handlers();
+  const std::atomic<bool>& stop = install_stop_signals();
   spdlog::info("ngxwatch watching nginx; metrics on http://{}/metrics", opts.listen);
-  while (!g_stop.load()) {
-    int n = ring.poll(250);
-    if (n < 0 && n != -EINTR) return fail("ring buffer poll failed: " + std::to_string(n));
-  }
+  uint64_t config_version = ~0ull;
+  std::shared_ptr<const ConfigSet> configs;
+  std::string err = session->run(stop, [&] {
+    // nginx started or reloaded: attribute from now on with the new configuration.
+    if (session->configs().version() != config_version) {
+      config_version = session->configs().version();
+      configs = session->configs().current();
+      correlator.set_configs(configs.get());
+    }
+  });
+  if (!err.empty()) return fail(err);
   spdlog::info("stopping: detaching probes");
-  tracker.stop();
   return 0;
 }
 

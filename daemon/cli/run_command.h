@@ -3,12 +3,14 @@
 
 #include <string>
 
+#include "cli/kernel_session.h"
+
 namespace ngxwatch {
 
 struct RunOptions {
   std::string listen = "127.0.0.1:9617";
-  unsigned ringbuf_mib = 4;
-  unsigned scan_interval_ms = 1000;
+  size_t max_locations = 200;
+  SessionOptions session;
 };
 
 // Returns the process exit code.

@@ -39,4 +39,21 @@ class ConfigView {
   virtual Timeouts timeouts(const Place& place) const = 0;
 };
 
+// Which configuration applies to an nginx process (several masters may run).
+class ConfigLookup {
+ public:
+  virtual ~ConfigLookup() = default;
+  virtual const ConfigView* for_pid(uint32_t pid) const = 0;
+};
+
+// One configuration for every process (tests, analyze of a single-master trace).
+class SingleConfig : public ConfigLookup {
+ public:
+  explicit SingleConfig(const ConfigView* view) : view_(view) {}
+  const ConfigView* for_pid(uint32_t) const override { return view_; }
+
+ private:
+  const ConfigView* view_;
+};
+
 }  // namespace ngxwatch

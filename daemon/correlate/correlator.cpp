@@ -27,9 +27,9 @@ std::span<const uint8_t> captured(const ngxw_data_event& e) {
 
 }  // namespace
 
-Correlator::Correlator(const ConfigView* config, ObservationSink* sink, ResetReasons reasons,
+Correlator::Correlator(const ConfigLookup* configs, ObservationSink* sink, ResetReasons reasons,
                        size_t max_connections)
-    : config_(config),
+    : configs_(configs),
       sink_(sink),
       reasons_(std::move(reasons)),
       max_connections_(max_connections) {}
@@ -41,8 +41,9 @@ void Correlator::on_event(const Event& e) {
   if (stats_.events % kSweepEvery == 0 || conns_.size() > max_connections_) evict_if_full();
 }
 
-Correlator::Conn& Correlator::conn_for(uint64_t id, uint8_t side, const ngxw_endpoint& local,
-                                       const ngxw_endpoint& remote, uint64_t ts) {
+Correlator::Conn& Correlator::conn_for(uint64_t id, const ngxw_event_header& h, uint8_t side,
+                                       const ngxw_endpoint& local, const ngxw_endpoint& remote) {
+  uint64_t ts = h.ts_ns;
   auto [it, fresh] = conns_.try_emplace(id);
   Conn& c = it->second;
   if (fresh) {
@@ -52,17 +53,18 @@ Correlator::Conn& Correlator::conn_for(uint64_t id, uint8_t side, const ngxw_end
     c.opened_ns = ts;
   }
   c.last_ns = ts;
+  if (h.tgid) c.tgid = h.tgid;
   return c;
 }
 
 void Correlator::on_conn(const ngxw_conn_event& e) {
   if (e.hdr.type == NGXW_EV_CONN_OPEN) {
     conns_.erase(e.sock_id);  // a new life of the same struct sock
-    Conn& c = conn_for(e.sock_id, e.side, e.local, e.remote, e.hdr.ts_ns);
+    Conn& c = conn_for(e.sock_id, e.hdr, e.side, e.local, e.remote);
     c.opened_ns = e.stats.opened_ns ? e.stats.opened_ns : e.hdr.ts_ns;
     return;
   }
-  Conn& c = conn_for(e.sock_id, e.side, e.local, e.remote, e.hdr.ts_ns);
+  Conn& c = conn_for(e.sock_id, e.hdr, e.side, e.local, e.remote);
   if (e.stats.opened_ns) c.opened_ns = e.stats.opened_ns;
   c.closed = true;
   on_end(e.sock_id, c, e);
@@ -70,25 +72,26 @@ void Correlator::on_conn(const ngxw_conn_event& e) {
 
 Place Correlator::place_of_upstream(const Conn& c) const {
   std::string peer = format_endpoint(c.remote);
+  const ConfigView* config = config_of(c);
   std::optional<Place> by_uri;
-  if (config_ && c.request.ok) by_uri = config_->for_upstream_request(peer, c.request.path);
+  if (config && c.request.ok) by_uri = config->for_upstream_request(peer, c.request.path);
   auto client = c.link ? conns_.find(c.link) : conns_.end();
   if (client != conns_.end() && client->second.place) {
     const Place& linked = *client->second.place;
     // The link is a guess (the worker's last client read); keep it only when the
     // upstream request agrees with it.
-    bool agrees = !config_ || (by_uri ? *by_uri == linked
-                                      : linked.upstream == config_->upstream_for_peer(peer));
+    bool agrees = !config ||
+                  (by_uri ? *by_uri == linked : linked.upstream == config->upstream_for_peer(peer));
     if (agrees) return linked;
   }
   if (by_uri) return *by_uri;
   Place p;
-  if (config_) p.upstream = config_->upstream_for_peer(peer);
+  if (config) p.upstream = config->upstream_for_peer(peer);
   return p;
 }
 
 void Correlator::on_data(const ngxw_data_event& e) {
-  Conn& c = conn_for(e.sock_id, e.side, e.local, e.remote, e.hdr.ts_ns);
+  Conn& c = conn_for(e.sock_id, e.hdr, e.side, e.local, e.remote);
   bool upstream = e.side == NGXW_SIDE_UPSTREAM;
   if (upstream && e.outbound) {
     c.request = parse_request_head(captured(e));
@@ -129,8 +132,9 @@ void Correlator::on_data(const ngxw_data_event& e) {
     c.response_started = false;
     c.failures.clear();
     c.ended = false;
-    c.place = config_ && head.ok ? config_->for_client_request(c.local, head.host, head.path)
-                                 : std::nullopt;
+    const ConfigView* config = config_of(c);
+    c.place = config && head.ok ? config->for_client_request(c.local, head.host, head.path)
+                                : std::nullopt;
   } else {
     StatusLine st = parse_status_line(captured(e));
     c.response = st;
@@ -174,7 +178,7 @@ void Correlator::on_end(uint64_t id, Conn& c, const ngxw_conn_event& e) {
   in.response_started = c.response_started;
   if (upstream && !c.place) c.place = place_of_upstream(c);
   Place place = c.place.value_or(Place{});
-  if (config_) in.timeouts = config_->timeouts(place);
+  if (const ConfigView* config = config_of(c)) in.timeouts = config->timeouts(place);
   Verdict v = classify(in);
   std::string peer = upstream ? format_endpoint(e.remote) : "";
 

@@ -24,11 +24,12 @@ struct CorrelatorStats {
 
 class Correlator {
  public:
-  Correlator(const ConfigView* config, ObservationSink* sink, ResetReasons reasons = {},
+  Correlator(const ConfigLookup* configs, ObservationSink* sink, ResetReasons reasons = {},
              size_t max_connections = 65536);
 
   void on_event(const Event& e);
-  void set_config(const ConfigView* config) { config_ = config; }
+  // Swapped by the event loop when nginx is reloaded; the caller keeps it alive.
+  void set_configs(const ConfigLookup* configs) { configs_ = configs; }
   size_t connections() const { return conns_.size(); }
   const CorrelatorStats& stats() const { return stats_; }
 
@@ -38,6 +39,7 @@ class Correlator {
   };
   struct Conn {
     uint8_t side = 0;
+    uint32_t tgid = 0;
     ngxw_endpoint local{}, remote{};
     uint64_t opened_ns = 0;
     uint64_t last_ns = 0;
@@ -51,16 +53,19 @@ class Correlator {
     bool closed = false;                   // the socket is closing or closed
   };
 
-  Conn& conn_for(uint64_t id, uint8_t side, const ngxw_endpoint& local, const ngxw_endpoint& remote,
-                 uint64_t ts);
+  Conn& conn_for(uint64_t id, const ngxw_event_header& h, uint8_t side, const ngxw_endpoint& local,
+                 const ngxw_endpoint& remote);
   void on_conn(const ngxw_conn_event& e);
   void on_data(const ngxw_data_event& e);
   void on_end(uint64_t id, Conn& c, const ngxw_conn_event& e);
   void on_client_status(Conn& c, const StatusLine& status);
   Place place_of_upstream(const Conn& c) const;
+  const ConfigView* config_of(const Conn& c) const {
+    return configs_ ? configs_->for_pid(c.tgid) : nullptr;
+  }
   void evict_if_full();
 
-  const ConfigView* config_;
+  const ConfigLookup* configs_;
   ObservationSink* sink_;
   ResetReasons reasons_;
   size_t max_connections_;

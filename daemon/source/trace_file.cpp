@@ -90,8 +90,8 @@ std::string read_trace(const std::string& path, TraceHeader& header,
   auto data = read_file(path);
   if (!data) return path + ": " + std::strerror(errno);
   return read_trace_bytes(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data->data()), data->size()),
-      path, header, on_record);
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data->data()), data->size()), path,
+      header, on_record);
 }
 
 }  // namespace ngxwatch

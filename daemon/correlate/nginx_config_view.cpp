@@ -1,0 +1,80 @@
+#include "correlate/nginx_config_view.h"
+
+#include "common/net_format.h"
+#include "nginx/location_matcher.h"
+#include "nginx/server_selector.h"
+#include "nginx/units.h"
+
+namespace ngxwatch {
+
+NginxConfigView::NginxConfigView(std::shared_ptr<const nginx::Config> config)
+    : config_(std::move(config)), peers_(*config_) {
+  for (const nginx::Location* loc : config_->all_locations())
+    if (loc->server) by_label_[{server_label(*loc->server), loc->as_written}] = loc;
+}
+
+std::string NginxConfigView::server_label(const nginx::Server& server) {
+  if (!server.primary_name().empty()) return server.primary_name();
+  if (server.listens.empty()) return "";
+  const auto& l = server.listens.front();
+  return l.host + ":" + std::to_string(l.port);
+}
+
+Place NginxConfigView::place_of(const nginx::Location& loc) const {
+  Place p;
+  if (auto target = nginx::proxy_target(*config_, loc)) p.upstream = target->name();
+  if (loc.server) p.server = server_label(*loc.server);
+  p.location = loc.as_written;
+  return p;
+}
+
+std::optional<Place> NginxConfigView::for_client_request(const ngxw_endpoint& local,
+                                                         std::string_view host,
+                                                         std::string_view path) const {
+  const nginx::Server* server =
+      nginx::select_server(*config_, format_address(local), local.port, host);
+  if (!server) return std::nullopt;
+  nginx::RequestMatch m = nginx::match_request(*server, path);
+  if (!m.valid || !m.match.location) return Place{"", server_label(*server), ""};
+  return place_of(*m.match.location);
+}
+
+std::optional<Place> NginxConfigView::for_upstream_request(const std::string& peer,
+                                                           std::string_view path) const {
+  std::optional<Place> found;
+  for (const auto& target : peers_.lookup(peer)) {
+    for (const auto& c : nginx::locations_for_upstream_uri(*config_, path, target.name)) {
+      if (!c.location) continue;
+      Place p = place_of(*c.location);
+      if (found && !(*found == p)) return std::nullopt;  // ambiguous: say nothing
+      found = p;
+    }
+  }
+  return found;
+}
+
+std::string NginxConfigView::upstream_for_peer(const std::string& peer) const {
+  auto targets = peers_.lookup(peer);
+  return targets.empty() ? "" : targets.front().name;
+}
+
+const nginx::Location* NginxConfigView::location_of(const Place& place) const {
+  auto it = by_label_.find({place.server, place.location});
+  return it == by_label_.end() ? nullptr : it->second;
+}
+
+Timeouts NginxConfigView::timeouts(const Place& place) const {
+  Timeouts t;
+  const nginx::Location* loc = location_of(place);
+  if (!loc) return t;
+  auto seconds = [&](const char* name, double fallback) {
+    auto v = nginx::parse_time(config_->effective(*loc, name).value());
+    return v ? static_cast<double>(v->count()) / 1000.0 : fallback;
+  };
+  t.connect_s = seconds("proxy_connect_timeout", t.connect_s);
+  t.send_s = seconds("proxy_send_timeout", t.send_s);
+  t.read_s = seconds("proxy_read_timeout", t.read_s);
+  return t;
+}
+
+}  // namespace ngxwatch

@@ -1,0 +1,41 @@
+// ConfigView over the parsed nginx configuration (daemon/nginx/): answers where a
+// request went and which timeouts applied there.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "correlate/config_view.h"
+#include "nginx/config_model.h"
+#include "nginx/proxy_target.h"
+
+namespace ngxwatch {
+
+class NginxConfigView : public ConfigView {
+ public:
+  explicit NginxConfigView(std::shared_ptr<const nginx::Config> config);
+
+  std::optional<Place> for_client_request(const ngxw_endpoint& local, std::string_view host,
+                                          std::string_view path) const override;
+  std::optional<Place> for_upstream_request(const std::string& peer,
+                                            std::string_view path) const override;
+  std::string upstream_for_peer(const std::string& peer) const override;
+  Timeouts timeouts(const Place& place) const override;
+
+  const nginx::Config& config() const { return *config_; }
+  // The Location a Place names, or null.
+  const nginx::Location* location_of(const Place& place) const;
+
+  // The `server` label: first server_name, else the first listen address.
+  static std::string server_label(const nginx::Server& server);
+
+ private:
+  Place place_of(const nginx::Location& loc) const;
+
+  std::shared_ptr<const nginx::Config> config_;
+  nginx::PeerIndex peers_;
+  std::map<std::pair<std::string, std::string>, const nginx::Location*> by_label_;
+};
+
+}  // namespace ngxwatch

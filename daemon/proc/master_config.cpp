@@ -1,0 +1,117 @@
+#include "proc/master_config.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "common/file_read.h"
+#include "nginx/config_error.h"
+#include "nginx/nginx_config.h"
+
+namespace ngxwatch {
+
+namespace {
+
+std::string binary_of(const NginxProcess& p, const std::string& proc_root) {
+  auto exe = read_link(proc_root + "/" + std::to_string(p.pid) + "/exe");
+  if (!exe) return parse_master_args(p.cmdline).binary;
+  const std::string deleted = " (deleted)";  // binary upgraded under a running master
+  if (exe->size() > deleted.size() && exe->ends_with(deleted))
+    exe->resize(exe->size() - deleted.size());
+  return *exe;
+}
+
+}  // namespace
+
+MasterConfig load_master_config(const NginxProcess& master, const std::string& proc_root) {
+  MasterConfig out;
+  std::string binary = binary_of(master, proc_root);
+  MasterArgs args = parse_master_args(master.cmdline);
+  nginx::BuildInfo build = nginx::run_nginx_V(binary);
+  std::string conf = args.conf_path.empty() ? build.conf_path : args.conf_path;
+  try {
+    nginx::NginxTResult dump = nginx::run_nginx_T(binary, conf, args.prefix);
+    if (dump.ok) {
+      out.dump = dump.text;
+      out.view = std::make_shared<NginxConfigView>(
+          std::make_shared<nginx::Config>(nginx::load_from_dump(dump.text, build)));
+      return out;
+    }
+    spdlog::warn("nginx -T failed for master {} ({}); reading {} directly", master.pid, dump.error,
+                 conf);
+    out.view = std::make_shared<NginxConfigView>(
+        std::make_shared<nginx::Config>(nginx::load_from_file(conf, args.prefix, build)));
+  } catch (const std::exception& e) {
+    out.error = e.what();
+  }
+  return out;
+}
+
+const ConfigView* ConfigSet::for_pid(uint32_t pid) const {
+  auto it = by_pid.find(pid);
+  if (it != by_pid.end()) return it->second.get();
+  return only.get();
+}
+
+bool ConfigRegistry::update(const NginxSnapshot& snap) {
+  std::map<int, std::vector<int>> workers;
+  for (const auto& p : snap.processes)
+    if (p.pid != p.master) workers[p.master].push_back(p.pid);
+  for (int m : snap.masters()) workers[m];
+
+  bool changed = false;
+  std::map<int, Known> next;
+  for (auto& [master, pids] : workers) {
+    std::sort(pids.begin(), pids.end());
+    std::string key;
+    for (int p : pids) key += std::to_string(p) + ",";
+    auto it = masters_.find(master);
+    if (it != masters_.end() && it->second.workers_key == key) {
+      next[master] = std::move(it->second);
+      continue;
+    }
+    auto proc = std::find_if(snap.processes.begin(), snap.processes.end(),
+                             [&](const NginxProcess& p) { return p.pid == master; });
+    if (proc == snap.processes.end()) continue;
+    Known k{key, load_master_config(*proc)};
+    if (k.config.view)
+      spdlog::info("nginx master {}: configuration loaded ({} servers, {} upstreams)", master,
+                   k.config.view->config().servers().size(),
+                   k.config.view->config().upstreams().size());
+    else
+      spdlog::warn("nginx master {}: configuration not loaded: {}", master, k.config.error);
+    next[master] = std::move(k);
+    changed = true;
+  }
+  changed = changed || next.size() != masters_.size();
+  masters_ = std::move(next);
+  if (!changed) return false;
+
+  auto set = std::make_shared<ConfigSet>();
+  for (const auto& p : snap.processes) {
+    auto it = masters_.find(p.master);
+    if (it != masters_.end() && it->second.config.view)
+      set->by_pid[static_cast<uint32_t>(p.pid)] = it->second.config.view;
+  }
+  set->masters = masters_.size();
+  if (!masters_.empty()) {
+    set->dump = masters_.begin()->second.config.dump;
+    if (masters_.size() == 1) set->only = masters_.begin()->second.config.view;
+  }
+  std::lock_guard<std::mutex> lk(mu_);
+  current_ = set;
+  ++version_;
+  return true;
+}
+
+std::shared_ptr<const ConfigSet> ConfigRegistry::current() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return current_;
+}
+
+uint64_t ConfigRegistry::version() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return version_;
+}
+
+}  // namespace ngxwatch
