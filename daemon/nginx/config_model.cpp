@@ -256,7 +256,6 @@ const Upstream* Config::find_upstream(std::string_view name) const {
 
 std::vector<const Location*> Config::all_locations() const {
   std::vector<const Location*> out;
-  std::vector<const Location*> stack;
   auto walk = [&out](const auto& self, const Location& l) -> void {
     out.push_back(&l);
     for (const auto& c : l.children) self(self, *c);

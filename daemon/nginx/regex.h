@@ -21,8 +21,9 @@ class Regex {
 
  private:
   std::string pattern_;
-  void* code_ = nullptr;        // pcre2_code_8*
-  void* match_data_ = nullptr;  // pcre2_match_data_8*; the model is used by one thread
+  void* code_ = nullptr;           // pcre2_code_8*
+  void* match_data_ = nullptr;     // pcre2_match_data_8*; the model is used by one thread
+  void* match_context_ = nullptr;  // pcre2_match_context_8*: match and depth limits
 };
 
 }  // namespace ngxwatch::nginx
