@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/run_command.h"
+#include "cli/trace_commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ngxwatch: who reset which nginx connection, where, why, and the fix"};
@@ -31,10 +32,29 @@ int main(int argc, char** argv) {
                    "distinct location labels kept; the rest fold into \"(other)\"")
       ->capture_default_str();
 
+  ngxwatch::RecordOptions record;
+  CLI::App* record_cmd =
+      app.add_subcommand("record", "capture the event stream (and nginx's config) to a file");
+  record_cmd->add_option("-o,--output", record.output, "trace file to write")->required();
+  record_cmd->add_option("--duration", record.duration_s, "seconds to record (0: until Ctrl-C)")
+      ->check(CLI::NonNegativeNumber);
+  record_cmd->add_option("--ringbuf-mib", record.session.ringbuf_mib, "ring buffer size in MiB")
+      ->check(CLI::Range(1u, 1024u));
+
+  ngxwatch::AnalyzeOptions analyze;
+  CLI::App* analyze_cmd =
+      app.add_subcommand("analyze", "run the pipeline offline on a recorded trace (no root)");
+  analyze_cmd->add_option("trace", analyze.input, "trace file from `ngxwatch record`")
+      ->required()
+      ->check(CLI::ExistingFile);
+  analyze_cmd->add_flag("--json", analyze.json, "machine-readable output");
+
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
   if (*run_cmd) return ngxwatch::run_daemon(run);
+  if (*record_cmd) return ngxwatch::record_trace(record);
+  if (*analyze_cmd) return ngxwatch::analyze_trace(analyze);
   return 0;
 }

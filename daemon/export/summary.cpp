@@ -1,0 +1,117 @@
+#include "export/summary.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <sstream>
+
+namespace ngxwatch {
+
+namespace {
+
+std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
+
+}  // namespace
+
+void Summary::on_reset(const ResetObservation& r) {
+  ResetRow& row = resets_[{r.side, r.origin, r.place.upstream, r.peer, r.place.server,
+                           r.place.location, r.phase}];
+  ++row.count;
+  row.max_age_s = std::max(row.max_age_s, r.connection_age_s);
+}
+
+void Summary::on_failure(const FailureObservation& f) {
+  FailureRow& row = failures_[{f.place.upstream, f.place.server, f.place.location, f.cause}];
+  if (row.count++ == 0) {
+    row.phase = f.phase;
+    row.evidence = f.evidence;
+    row.request = f.request;
+  }
+  row.non_idempotent = row.non_idempotent || !f.idempotent;
+}
+
+void Summary::on_client_visible(const ClientStatusObservation& s) {
+  ++visible_[{s.place.server, s.place.location, s.status}];
+}
+
+void Summary::on_retry_absorbed(const Place& place) {
+  ++absorbed_[{place.upstream, place.location}];
+}
+
+std::string Summary::text() const {
+  std::ostringstream out;
+  if (resets_.empty() && failures_.empty()) {
+    out << "no resets and no failures on nginx sockets in this trace\n";
+    return out.str();
+  }
+  out << "FAILURES (upstream / server / location / cause: count, phase, evidence)\n";
+  for (const auto& [k, row] : failures_) {
+    const auto& [upstream, server, location, cause] = k;
+    out << "  " << or_dash(upstream) << "  " << or_dash(server) << "  " << or_dash(location) << "  "
+        << cause << ": " << row.count << " in " << row.phase << "\n"
+        << "      e.g. " << row.request << ": " << row.evidence << "\n";
+  }
+  out << "RESETS (side origin / upstream peer / server location / phase: count)\n";
+  for (const auto& [k, row] : resets_) {
+    const auto& [side, origin, upstream, peer, server, location, phase] = k;
+    out << "  " << side << " " << origin << "  " << or_dash(upstream) << " " << or_dash(peer)
+        << "  " << or_dash(server) << " " << or_dash(location) << "  " << or_dash(phase) << ": "
+        << row.count << "\n";
+  }
+  if (!visible_.empty()) {
+    out << "CLIENT-VISIBLE ERRORS (server location status: count)\n";
+    for (const auto& [k, n] : visible_)
+      out << "  " << or_dash(std::get<0>(k)) << " " << or_dash(std::get<1>(k)) << " "
+          << std::get<2>(k) << ": " << n << "\n";
+  }
+  if (!absorbed_.empty()) {
+    out << "RETRIES ABSORBED BY NGINX (upstream location: count)\n";
+    for (const auto& [k, n] : absorbed_)
+      out << "  " << or_dash(k.first) << " " << or_dash(k.second) << ": " << n << "\n";
+  }
+  return out.str();
+}
+
+std::string Summary::json(uint64_t events, uint64_t bad_records) const {
+  nlohmann::json j;
+  j["events"] = events;
+  j["malformed_records"] = bad_records;
+  j["resets"] = nlohmann::json::array();
+  for (const auto& [k, row] : resets_) {
+    const auto& [side, origin, upstream, peer, server, location, phase] = k;
+    j["resets"].push_back({{"side", side},
+                           {"origin", origin},
+                           {"upstream", upstream},
+                           {"peer", peer},
+                           {"server", server},
+                           {"location", location},
+                           {"phase", phase},
+                           {"count", row.count},
+                           {"max_connection_age_seconds", row.max_age_s}});
+  }
+  j["failures"] = nlohmann::json::array();
+  for (const auto& [k, row] : failures_) {
+    const auto& [upstream, server, location, cause] = k;
+    j["failures"].push_back({{"upstream", upstream},
+                             {"server", server},
+                             {"location", location},
+                             {"cause", cause},
+                             {"phase", row.phase},
+                             {"count", row.count},
+                             {"evidence", row.evidence},
+                             {"example_request", row.request},
+                             {"non_idempotent", row.non_idempotent}});
+  }
+  j["client_visible_errors"] = nlohmann::json::array();
+  for (const auto& [k, n] : visible_)
+    j["client_visible_errors"].push_back({{"server", std::get<0>(k)},
+                                          {"location", std::get<1>(k)},
+                                          {"status", std::get<2>(k)},
+                                          {"count", n}});
+  j["retries_absorbed"] = nlohmann::json::array();
+  for (const auto& [k, n] : absorbed_)
+    j["retries_absorbed"].push_back({{"upstream", k.first}, {"location", k.second}, {"count", n}});
+  return j.dump(2) + "\n";
+}
+
+}  // namespace ngxwatch
