@@ -10,8 +10,8 @@ namespace ngxwatch {
 
 namespace {
 
-constexpr uint64_t kSweepEvery = 4096;
-constexpr uint64_t kEndedKeepNs = 10ull * 1000000000ull;  // late RST after CLOSE still finds it
+constexpr uint64_t kClosedKeepNs = 2ull * 1000000000ull;  // a late RST after CLOSE finds it
+constexpr size_t kClosedKeepMax = 16384;
 
 EndKind end_kind(const ngxw_conn_event& e) {
   if (e.hdr.type == NGXW_EV_RESET)
@@ -38,7 +38,7 @@ void Correlator::on_event(const Event& e) {
   ++stats_.events;
   if (const auto* c = std::get_if<ngxw_conn_event>(&e)) on_conn(*c);
   if (const auto* d = std::get_if<ngxw_data_event>(&e)) on_data(*d);
-  if (stats_.events % kSweepEvery == 0 || conns_.size() > max_connections_) evict_if_full();
+  evict_if_full();
 }
 
 Correlator::Conn& Correlator::conn_for(uint64_t id, const ngxw_event_header& h, uint8_t side,
@@ -66,6 +66,7 @@ void Correlator::on_conn(const ngxw_conn_event& e) {
   }
   Conn& c = conn_for(e.sock_id, e.hdr, e.side, e.local, e.remote);
   if (e.stats.opened_ns) c.opened_ns = e.stats.opened_ns;
+  if (!c.closed) closed_.emplace_back(e.sock_id, e.hdr.ts_ns);
   c.closed = true;
   on_end(e.sock_id, c, e);
 }
@@ -224,25 +225,28 @@ void Correlator::on_end(uint64_t id, Conn& c, const ngxw_conn_event& e) {
 }
 
 void Correlator::evict_if_full() {
-  uint64_t newest = 0;
-  for (const auto& [id, c] : conns_) newest = std::max(newest, c.last_ns);
-  for (auto it = conns_.begin(); it != conns_.end();) {
-    bool stale =
-        (it->second.ended || it->second.closed) && newest > it->second.last_ns + kEndedKeepNs;
-    if (stale) {
-      it = conns_.erase(it);
+  uint64_t now = closed_.empty() ? 0 : closed_.back().second;
+  while (!closed_.empty() &&
+         (closed_.size() > kClosedKeepMax || closed_.front().second + kClosedKeepNs < now)) {
+    auto it = conns_.find(closed_.front().first);
+    // Only if that struct sock has not started a new life since.
+    if (it != conns_.end() && it->second.closed) {
+      conns_.erase(it);
       ++stats_.evicted;
-    } else {
-      ++it;
     }
+    closed_.pop_front();
   }
-  while (conns_.size() > max_connections_) {
-    auto oldest = std::min_element(conns_.begin(), conns_.end(), [](const auto& a, const auto& b) {
-      return a.second.last_ns < b.second.last_ns;
-    });
-    conns_.erase(oldest);
-    ++stats_.evicted;
-  }
+  if (conns_.size() <= max_connections_) return;
+  // Over the bound (the kernel's table is as large): drop the least recently active
+  // tenth at once, so the cost of the scan is shared by many events.
+  std::vector<std::pair<uint64_t, uint64_t>> by_age;
+  by_age.reserve(conns_.size());
+  for (const auto& [id, c] : conns_) by_age.emplace_back(c.last_ns, id);
+  size_t drop = conns_.size() - max_connections_ + max_connections_ / 10;
+  drop = std::min(drop, by_age.size());
+  std::nth_element(by_age.begin(), by_age.begin() + static_cast<long>(drop - 1), by_age.end());
+  for (size_t i = 0; i < drop; ++i) conns_.erase(by_age[i].second);
+  stats_.evicted += drop;
 }
 
 }  // namespace ngxwatch

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -70,6 +71,9 @@ class Correlator {
   ResetReasons reasons_;
   size_t max_connections_;
   std::unordered_map<uint64_t, Conn> conns_;
+  // Closed connections stay a little (a linger-0 close reports its RST after the
+  // close) and leave in close order: O(1) per event, no scan of the table.
+  std::deque<std::pair<uint64_t, uint64_t>> closed_;  // (sock id, close time)
   CorrelatorStats stats_;
 };
 

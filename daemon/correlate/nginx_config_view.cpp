@@ -9,8 +9,10 @@ namespace ngxwatch {
 
 NginxConfigView::NginxConfigView(std::shared_ptr<const nginx::Config> config)
     : config_(std::move(config)), peers_(*config_) {
-  for (const nginx::Location* loc : config_->all_locations())
+  for (const nginx::Location* loc : config_->all_locations()) {
     if (loc->server) by_label_[{server_label(*loc->server), loc->as_written}] = loc;
+    cache_[loc] = {compute_place(*loc), compute_timeouts(*loc)};
+  }
 }
 
 std::string NginxConfigView::server_label(const nginx::Server& server) {
@@ -21,6 +23,11 @@ std::string NginxConfigView::server_label(const nginx::Server& server) {
 }
 
 Place NginxConfigView::place_of(const nginx::Location& loc) const {
+  auto it = cache_.find(&loc);
+  return it != cache_.end() ? it->second.first : compute_place(loc);
+}
+
+Place NginxConfigView::compute_place(const nginx::Location& loc) const {
   Place p;
   if (auto target = nginx::proxy_target(*config_, loc)) p.upstream = target->name();
   if (loc.server) p.server = server_label(*loc.server);
@@ -64,11 +71,16 @@ const nginx::Location* NginxConfigView::location_of(const Place& place) const {
 }
 
 Timeouts NginxConfigView::timeouts(const Place& place) const {
-  Timeouts t;
   const nginx::Location* loc = location_of(place);
-  if (!loc) return t;
+  if (!loc) return {};
+  auto it = cache_.find(loc);
+  return it != cache_.end() ? it->second.second : compute_timeouts(*loc);
+}
+
+Timeouts NginxConfigView::compute_timeouts(const nginx::Location& loc) const {
+  Timeouts t;
   auto seconds = [&](const char* name, double fallback) {
-    auto v = nginx::parse_time(config_->effective(*loc, name).value());
+    auto v = nginx::parse_time(config_->effective(loc, name).value());
     return v ? static_cast<double>(v->count()) / 1000.0 : fallback;
   };
   t.connect_s = seconds("proxy_connect_timeout", t.connect_s);

@@ -32,10 +32,14 @@ class NginxConfigView : public ConfigView {
 
  private:
   Place place_of(const nginx::Location& loc) const;
+  Place compute_place(const nginx::Location& loc) const;
+  Timeouts compute_timeouts(const nginx::Location& loc) const;
 
   std::shared_ptr<const nginx::Config> config_;
   nginx::PeerIndex peers_;
   std::map<std::pair<std::string, std::string>, const nginx::Location*> by_label_;
+  // Per location, computed once at load: the hot path only looks them up.
+  std::map<const nginx::Location*, std::pair<Place, Timeouts>> cache_;
 };
 
 }  // namespace ngxwatch

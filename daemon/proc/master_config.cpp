@@ -70,8 +70,9 @@ bool ConfigRegistry::update(const NginxSnapshot& snap) {
       next[master] = std::move(it->second);
       continue;
     }
+    int wanted = master;  // (clang 14 cannot capture a structured binding)
     auto proc = std::find_if(snap.processes.begin(), snap.processes.end(),
-                             [&](const NginxProcess& p) { return p.pid == master; });
+                             [wanted](const NginxProcess& p) { return p.pid == wanted; });
     if (proc == snap.processes.end()) continue;
     Known k{key, load_master_config(*proc)};
     if (k.config.view)
