@@ -22,30 +22,44 @@ set(NGXWATCH_SYSTEMD_UNITDIR "lib/systemd/system" CACHE STRING
 set(NGXWATCH_SYSUSERSDIR "lib/sysusers.d" CACHE STRING
     "Where the sysusers.d(5) file is installed (relative to the prefix, or absolute)")
 
-# The unit in systemd/ names the Debian paths (/usr/sbin, /etc) so that it can be verified
-# as it is; installed elsewhere, it must name the paths of this prefix.
-file(READ ${CMAKE_CURRENT_LIST_DIR}/../systemd/ngxwatch.service _ngxwatch_unit)
-string(REPLACE "/usr/sbin/ngxwatch" "${CMAKE_INSTALL_FULL_SBINDIR}/ngxwatch"
-       _ngxwatch_unit "${_ngxwatch_unit}")
-string(REPLACE "/etc/ngxwatch/" "${CMAKE_INSTALL_FULL_SYSCONFDIR}/ngxwatch/"
-       _ngxwatch_unit "${_ngxwatch_unit}")
-file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/install/ngxwatch.service CONTENT "${_ngxwatch_unit}")
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
-             ${CMAKE_CURRENT_LIST_DIR}/../systemd/ngxwatch.service)
-
 set(_ngxwatch_src ${CMAKE_CURRENT_LIST_DIR}/..)
 
 install(TARGETS ngxwatch RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
-install(FILES ${CMAKE_BINARY_DIR}/install/ngxwatch.service
-        DESTINATION ${NGXWATCH_SYSTEMD_UNITDIR})
 install(FILES ${_ngxwatch_src}/systemd/ngxwatch.sysusers
         DESTINATION ${NGXWATCH_SYSUSERSDIR} RENAME ngxwatch.conf)
-# An absolute path: GNUInstallDirs maps sysconfdir to /etc (not /usr/etc) for prefix /usr.
-install(FILES ${_ngxwatch_src}/systemd/ngxwatch.conf
-        DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/ngxwatch)
 install(FILES ${_ngxwatch_src}/systemd/ngxwatch.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 install(DIRECTORY ${_ngxwatch_src}/deploy/
         DESTINATION ${CMAKE_INSTALL_DATADIR}/ngxwatch/deploy)
+
+# The configuration and the unit depend on the prefix given at *install* time
+# (`cmake --install build --prefix P`, or /usr under CPack): prefix /usr puts the
+# configuration in /etc (the Debian layout), any other prefix in P/etc. The unit in
+# systemd/ names /usr/sbin and /etc so that it can be verified as it is; it is installed
+# with the paths of the actual prefix. DESTDIR is honoured by file(INSTALL).
+install(CODE "set(_ngxwatch_src \"${_ngxwatch_src}\")
+set(_ngxwatch_sbindir \"${CMAKE_INSTALL_SBINDIR}\")
+set(_ngxwatch_unitdir \"${NGXWATCH_SYSTEMD_UNITDIR}\")
+set(_ngxwatch_tmp \"${CMAKE_BINARY_DIR}/install-gen\")")
+install(CODE [[
+  if(CMAKE_INSTALL_PREFIX STREQUAL "/usr" OR CMAKE_INSTALL_PREFIX STREQUAL "/usr/")
+    set(_etc "/etc")
+  else()
+    set(_etc "${CMAKE_INSTALL_PREFIX}/etc")
+  endif()
+  file(INSTALL DESTINATION "${_etc}/ngxwatch" TYPE FILE
+       FILES "${_ngxwatch_src}/systemd/ngxwatch.conf")
+  file(READ "${_ngxwatch_src}/systemd/ngxwatch.service" _unit)
+  string(REPLACE "/usr/sbin/ngxwatch" "${CMAKE_INSTALL_PREFIX}/${_ngxwatch_sbindir}/ngxwatch"
+         _unit "${_unit}")
+  string(REPLACE "/etc/ngxwatch/" "${_etc}/ngxwatch/" _unit "${_unit}")
+  file(WRITE "${_ngxwatch_tmp}/ngxwatch.service" "${_unit}")
+  if(IS_ABSOLUTE "${_ngxwatch_unitdir}")
+    set(_unitdir "${_ngxwatch_unitdir}")
+  else()
+    set(_unitdir "${CMAKE_INSTALL_PREFIX}/${_ngxwatch_unitdir}")
+  endif()
+  file(INSTALL DESTINATION "${_unitdir}" TYPE FILE FILES "${_ngxwatch_tmp}/ngxwatch.service")
+]])
 
 # ---- Debian package -------------------------------------------------------------------
 set(CPACK_GENERATOR "DEB")
@@ -60,6 +74,11 @@ set(CPACK_PACKAGE_DESCRIPTION
  failed upstream attempt to its upstream, server, location and request phase, exported\
  as Prometheus metrics.")
 set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
+# Install into the staging dir through DESTDIR with prefix /usr, so that the install
+# code above sees /usr and puts the configuration in /etc.
+set(CPACK_SET_DESTDIR ON)
+set(CPACK_INSTALL_PREFIX "/usr")
+set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION "net")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
