@@ -13,8 +13,9 @@ namespace ngxwatch {
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
 
-void on_signal(int) { g_stop.store(true); }
+void on_signal(int sig) { (sig == SIGHUP ? g_reload : g_stop).store(true); }
 
 }  // namespace
 
@@ -24,9 +25,12 @@ const std::atomic<bool>& install_stop_signals() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
   return g_stop;
 }
+
+bool take_reload_request() { return g_reload.exchange(false); }
 
 std::unique_ptr<KernelSession> KernelSession::open(const SessionOptions& opts, RecordFn on_record,
                                                    SnapshotFn on_snapshot, std::string* error) {

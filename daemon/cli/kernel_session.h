@@ -39,6 +39,7 @@ class KernelSession {
   const std::vector<ProbeStatus>& probes() const { return bpf_->probes(); }
   const KernelMaps& maps() const { return maps_; }
   ConfigRegistry& configs() { return configs_; }
+  void set_scan_interval(std::chrono::milliseconds interval) { tracker_->set_interval(interval); }
 
  private:
   KernelSession() = default;
@@ -50,7 +51,9 @@ class KernelSession {
   std::unique_ptr<RingReader> ring_;
 };
 
-// Installs SIGINT/SIGTERM handlers that set the returned flag.
+// Installs SIGINT/SIGTERM handlers that set the returned flag, and SIGHUP's.
 const std::atomic<bool>& install_stop_signals();
+// True once after each SIGHUP.
+bool take_reload_request();
 
 }  // namespace ngxwatch

@@ -1,60 +1,35 @@
 // ngxwatch command line: one subcommand per user task (see DESIGN.md).
-#include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
+#include <cstdio>
+#include <string>
+#include <vector>
 
-#include "cli/run_command.h"
-#include "cli/trace_commands.h"
+#include "cli/cli_options.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"ngxwatch: who reset which nginx connection, where, why, and the fix"};
-  app.require_subcommand(1);
-  std::string log_level = "info";
-  app.add_option("--log-level", log_level, "trace|debug|info|warn|error")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
-  app.set_version_flag("--version", "ngxwatch 0.1.0");
+  ngxwatch::CliOptions opts;
+  auto app = ngxwatch::build_cli(opts);
+  try {
+    app->parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0 || opts.config_file.empty()) return app->exit(e);
+    // A bad config file: one line naming the file, the line and the key.
+    std::fprintf(stderr, "ngxwatch: %s\n",
+                 ngxwatch::locate_config_error(opts.config_file, e.what()).c_str());
+    return e.get_exit_code();
+  }
+  ngxwatch::configure_logging(opts.log_level);
 
-  ngxwatch::RunOptions run;
-  CLI::App* run_cmd =
-      app.add_subcommand("run", "the daemon: load BPF, follow nginx, serve /metrics");
-  run_cmd->add_option("--listen", run.listen, "metrics address HOST:PORT")->capture_default_str();
-  run_cmd
-      ->add_option("--ringbuf-mib", run.session.ringbuf_mib, "ring buffer size in MiB (power of 2)")
-      ->check(CLI::Range(1u, 1024u))
-      ->capture_default_str();
-  run_cmd
-      ->add_option("--scan-interval-ms", run.session.scan_interval_ms,
-                   "how often /proc is reconciled with the kernel's nginx filter")
-      ->check(CLI::Range(50u, 60000u))
-      ->capture_default_str();
-
-  run_cmd
-      ->add_option("--max-locations", run.max_locations,
-                   "distinct location labels kept; the rest fold into \"(other)\"")
-      ->capture_default_str();
-
-  ngxwatch::RecordOptions record;
-  CLI::App* record_cmd =
-      app.add_subcommand("record", "capture the event stream (and nginx's config) to a file");
-  record_cmd->add_option("-o,--output", record.output, "trace file to write")->required();
-  record_cmd->add_option("--duration", record.duration_s, "seconds to record (0: until Ctrl-C)")
-      ->check(CLI::NonNegativeNumber);
-  record_cmd->add_option("--ringbuf-mib", record.session.ringbuf_mib, "ring buffer size in MiB")
-      ->check(CLI::Range(1u, 1024u));
-
-  ngxwatch::AnalyzeOptions analyze;
-  CLI::App* analyze_cmd =
-      app.add_subcommand("analyze", "run the pipeline offline on a recorded trace (no root)");
-  analyze_cmd->add_option("trace", analyze.input, "trace file from `ngxwatch record`")
-      ->required()
-      ->check(CLI::ExistingFile);
-  analyze_cmd->add_flag("--json", analyze.json, "machine-readable output");
-
-  CLI11_PARSE(app, argc, argv);
-  spdlog::set_level(spdlog::level::from_str(log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-
-  if (*run_cmd) return ngxwatch::run_daemon(run);
-  if (*record_cmd) return ngxwatch::record_trace(record);
-  if (*analyze_cmd) return ngxwatch::analyze_trace(analyze);
+  if (*opts.run_cmd) {
+    std::vector<std::string> args(argv, argv + argc);
+    opts.run.reload = [args](std::string* error) -> std::optional<ngxwatch::RunOptions> {
+      auto fresh = ngxwatch::reparse_cli(args, error);
+      if (!fresh) return std::nullopt;
+      ngxwatch::configure_logging(fresh->log_level);
+      return fresh->run;
+    };
+    return ngxwatch::run_daemon(opts.run);
+  }
+  if (*opts.record_cmd) return ngxwatch::record_trace(opts.record);
+  if (*opts.analyze_cmd) return ngxwatch::analyze_trace(opts.analyze);
   return 0;
 }

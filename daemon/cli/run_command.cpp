@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/kernel_session.h"
+#include "cli/service_notify.h"
 #include "correlate/correlator.h"
 #include "export/failure_log.h"
 #include "export/listen_check.h"
@@ -59,10 +60,38 @@ int run_daemon(const RunOptions& opts) {
   exposer->RegisterCollectable(metrics);
 
   const std::atomic<bool>& stop = install_stop_signals();
+  ServiceNotifier systemd;
   spdlog::info("ngxwatch watching nginx; metrics on http://{}/metrics", opts.listen);
+  size_t attached = 0;
+  for (const auto& p : session->probes()) attached += p.attached;
+  systemd.ready(std::to_string(attached) + "/" + std::to_string(session->probes().size()) +
+                " probes attached; " + std::to_string(session->configs().current()->masters) +
+                " nginx masters; metrics on " + opts.listen);
+  RunOptions current = opts;
   uint64_t config_version = ~0ull;
   std::shared_ptr<const ConfigSet> configs;
   std::string err = session->run(stop, [&] {
+    systemd.tick();
+    if (take_reload_request()) {
+      systemd.reloading();
+      std::string why;
+      auto fresh = current.reload ? current.reload(&why) : std::nullopt;
+      if (!fresh) {
+        spdlog::error("reload: {}; keeping the running configuration", why);
+      } else {
+        metrics->set_max_locations(fresh->max_locations);
+        session->set_scan_interval(std::chrono::milliseconds(fresh->session.scan_interval_ms));
+        if (fresh->listen != current.listen ||
+            fresh->session.ringbuf_mib != current.session.ringbuf_mib)
+          spdlog::warn("reload: listen and ringbuf-mib take effect after a restart");
+        fresh->listen = current.listen;
+        fresh->session.ringbuf_mib = current.session.ringbuf_mib;
+        fresh->reload = current.reload;
+        current = *fresh;
+        spdlog::info("reload: configuration re-read");
+      }
+      systemd.ready("reloaded");
+    }
     // nginx started or reloaded: attribute from now on with the new configuration.
     if (session->configs().version() != config_version) {
       config_version = session->configs().version();
@@ -70,6 +99,7 @@ int run_daemon(const RunOptions& opts) {
       correlator.set_configs(configs.get());
     }
   });
+  systemd.stopping();
   if (!err.empty()) return fail(err);
   spdlog::info("stopping: detaching probes");
   return 0;

@@ -34,6 +34,7 @@ class Metrics : public prometheus::Collectable, public ObservationSink {
 
   void set_probes(const std::vector<ProbeStatus>& probes);
   void set_workers(int workers);
+  void set_max_locations(size_t n) { max_locations_ = n; }
   void attach_kernel(const KernelMaps& maps);
 
   // prometheus::Collectable: syncs kernel counters, then collects the registry.

@@ -41,6 +41,14 @@ void ProcessTracker::poke() {
   cv_.notify_all();
 }
 
+void ProcessTracker::set_interval(std::chrono::milliseconds interval) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    interval_ = interval;
+  }
+  cv_.notify_all();
+}
+
 void ProcessTracker::reconcile() {
   NginxSnapshot snap = scan_nginx_processes();
   std::set<uint32_t> alive;

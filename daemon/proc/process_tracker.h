@@ -33,6 +33,7 @@ class ProcessTracker {
   void stop();
   // An nginx process forked/exec'd/exited: rescan soon (titles settle in ~ms).
   void poke();
+  void set_interval(std::chrono::milliseconds interval);
 
  private:
   void reconcile();
