@@ -17,7 +17,10 @@ EndKind end_kind(const ngxw_conn_event& e) {
   if (e.hdr.type == NGXW_EV_RESET)
     return e.origin == NGXW_ORIGIN_PEER ? EndKind::kResetReceived : EndKind::kResetSent;
   if (e.tcp_state == 4 /* FIN_WAIT1 */) return EndKind::kFinFromNginx;
-  if (e.tcp_state == 8 /* CLOSE_WAIT */) return EndKind::kFinFromPeer;
+  // The peer's FIN is reported when nginx closes its end after it (LAST_ACK, CLOSE),
+  // with origin "peer"; traces of older kernels' programs carry CLOSE_WAIT.
+  if (e.tcp_state == 8 /* CLOSE_WAIT */ || e.origin == NGXW_ORIGIN_PEER)
+    return EndKind::kFinFromPeer;
   return EndKind::kClosed;
 }
 
