@@ -86,7 +86,7 @@ Verdict upstream_verdict(const ClassifyInput& in) {
       v.phase = "send_request";
       v.cause = in.end == EndKind::kResetReceived ? "upstream_reset_sending_body"
                                                   : "upstream_closed_before_header";
-      v.evidence = fmt("%.0f of %.0f request bytes sent when the upstream %s",
+      v.evidence = fmt("%.0f of %.0f request bytes sent when the upstream ",
                        static_cast<double>(s.req_bytes_sent),
                        static_cast<double>(in.request_total.value_or(0)));
       v.evidence += in.end == EndKind::kResetReceived ? "reset" : "closed";

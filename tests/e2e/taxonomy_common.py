@@ -123,13 +123,17 @@ def run(args, nginx_bin, http_body, drive, closers=(), workers=2):
         rc = daemon.stop()
         daemon = None
         h.check(rc == 0, f"ngxwatch exit code {rc} after SIGTERM")
-    except AssertionError:
+    except (AssertionError, OSError) as e:
         if daemon:
+            if daemon.proc.poll() is not None:
+                print(f"---- ngxwatch exited with {daemon.proc.returncode}")
             print("---- daemon log (tail)")
             print(daemon.output()[-6000:])
         print("---- nginx error log (tail)")
         print(nginx.error_log()[-3000:])
-        raise
+        if isinstance(e, AssertionError):
+            raise
+        raise AssertionError(f"{type(e).__name__}: {e}") from e
     finally:
         if daemon:
             daemon.stop()
