@@ -65,6 +65,10 @@ void Correlator::on_conn(const ngxw_conn_event& e) {
     conns_.erase(e.sock_id);  // a new life of the same struct sock
     Conn& c = conn_for(e.sock_id, e.hdr, e.side, e.local, e.remote);
     c.opened_ns = e.stats.opened_ns ? e.stats.opened_ns : e.hdr.ts_ns;
+    if (e.side == NGXW_SIDE_UPSTREAM && c.tgid) {
+      auto last = last_client_.find(c.tgid);
+      if (last != last_client_.end()) c.link = last->second;
+    }
     return;
   }
   Conn& c = conn_for(e.sock_id, e.hdr, e.side, e.local, e.remote);
@@ -126,6 +130,7 @@ void Correlator::on_data(const ngxw_data_event& e) {
     c.response = parse_status_line(captured(e));
     c.response_started = true;
   } else if (!e.outbound) {
+    if (c.tgid) last_client_[c.tgid] = e.sock_id;
     RequestHead head = parse_request_head(captured(e));
     bool after_continue = c.response_started && c.response.ok && c.response.status == 100;
     if (!head.ok && after_continue) return;  // the body after "100 Continue"
@@ -211,7 +216,7 @@ void Correlator::on_end(uint64_t id, Conn& c, const ngxw_conn_event& e) {
   FailureObservation f{place,
                        peer,
                        v.phase,
-                       v.error,
+                       upstream ? v.error : "",  // upstream_errors_total is upstream only
                        v.cause,
                        v.evidence,
                        c.request.redacted_line(),
@@ -222,13 +227,17 @@ void Correlator::on_end(uint64_t id, Conn& c, const ngxw_conn_event& e) {
     auto client = conns_.find(c.link);
     if (client != conns_.end()) client->second.failures.push_back({place});
   } else if (v.cause == "client_abort") {
-    sink_->on_client_visible({place, 499});
+    // The status nginx logs for it: a client gone while nginx reads its body fails the
+    // body read (400, ngx_http_read_client_request_body); one gone while it waits for
+    // the answer is 499 (ngx_http_upstream_check_broken_connection).
+    sink_->on_client_visible({place, v.phase == "client_body" ? 400 : 499});
   }
 }
 
 void Correlator::evict_if_full() {
   uint64_t newest = 0;
   for (const auto& [id, c] : conns_) newest = std::max(newest, c.last_ns);
+  std::erase_if(last_client_, [&](const auto& kv) { return !conns_.count(kv.second); });
   for (auto it = conns_.begin(); it != conns_.end();) {
     bool stale =
         (it->second.ended || it->second.closed) && newest > it->second.last_ns + kEndedKeepNs;

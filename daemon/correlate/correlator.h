@@ -70,6 +70,10 @@ class Correlator {
   ResetReasons reasons_;
   size_t max_connections_;
   std::unordered_map<uint64_t, Conn> conns_;
+  // Per nginx worker: the client socket whose request it began reading last. An
+  // upstream connection that fails before nginx writes to it (connect refused or timed
+  // out) carries no link of its own; this is the kernel's guess made at connect time.
+  std::unordered_map<uint32_t, uint64_t> last_client_;
   CorrelatorStats stats_;
 };
 

@@ -73,7 +73,7 @@ def expect_exact(samples, name, scope, expected):
         v = got.get(key, 0)
         ok = want(v) if callable(want) else v == want
         if not ok:
-            problems.append(f"  {name}{fmt(labels)} = {v}, want {getattr(want, '__doc__', None) or want}")
+            problems.append(f"  {name}{fmt(labels)} = {v}, want {want.__doc__ if callable(want) else want}")
     for key, v in got.items():
         if key not in want_keys:
             problems.append(f"  unexpected {name}{fmt(key)} = {v}")
