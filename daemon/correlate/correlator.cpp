@@ -120,7 +120,8 @@ void Correlator::on_data(const ngxw_data_event& e) {
                            "idle",
                            c.request.redacted_line(),
                            c.request.idempotent(),
-                           e.hdr.ts_ns};
+                           e.hdr.ts_ns,
+                           static_cast<double>(e.idle_ns) / 1e9};
       sink_->on_failure(f);
       auto client = conns_.find(c.link);
       if (client != conns_.end()) client->second.failures.push_back({f.place});
@@ -161,7 +162,7 @@ void Correlator::on_client_status(Conn& c, const StatusLine& st) {
              (c.request.content_length
                   ? " (Content-Length " + std::to_string(*c.request.content_length) + ")"
                   : std::string()),
-         c.request.redacted_line(), c.request.idempotent(), c.last_ns});
+         c.request.redacted_line(), c.request.idempotent(), c.last_ns, std::nullopt});
     sink_->on_client_visible({place, 413});
   } else if (!c.failures.empty() && st.status >= 500) {
     sink_->on_client_visible({place, st.status});
@@ -221,7 +222,8 @@ void Correlator::on_end(uint64_t id, Conn& c, const ngxw_conn_event& e) {
                        v.evidence,
                        c.request.redacted_line(),
                        c.request.idempotent(),
-                       e.hdr.ts_ns};
+                       e.hdr.ts_ns,
+                       v.keepalive_idle_s};
   sink_->on_failure(f);
   if (upstream) {
     auto client = conns_.find(c.link);

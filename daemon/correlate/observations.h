@@ -32,6 +32,9 @@ struct FailureObservation {
   std::string request;  // redacted request line
   bool idempotent = false;
   uint64_t ts_ns = 0;
+  // keepalive_race: how long the pooled connection was idle before the request that
+  // met the close (an RST or a FIN: the race often ends in a FIN).
+  std::optional<double> keepalive_idle_s;
 };
 
 struct ClientStatusObservation {

@@ -17,6 +17,7 @@ import struct
 import time
 
 import harness as h
+from harness import KeepaliveBackend
 
 FAMILIES = (
     "ngxwatch_resets_total",
@@ -158,3 +159,91 @@ def raw_abort_upload(port, path, server_name, declared, sent, linger0=True):
     if linger0:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
+
+
+# ------------------------------------------------------------ keepalive race
+
+KA_IDLE = 1.0    # the backend's idle timeout
+KA_DELAY = 0.6   # how late it gets to closing a connection it decided to close
+KA_GAP = KA_IDLE + KA_DELAY / 2  # nginx reuses the pooled connection inside that window
+
+
+def keepalive_race(args, nginx_bin, mode):
+    """One worker (one connection pool), upstream `keepalive 4`, HTTP/1.1 with
+    `Connection ""`; the backend closes idle connections after KA_IDLE s, KA_DELAY s
+    late and without reading what arrived (KeepaliveBackend). Each round primes the
+    pool with a GET, waits KA_GAP s and sends the request under test on the pooled
+    connection, which the backend then closes: an RST or a FIN on the first request
+    after an idle period. Per DESIGN: a POST is not retried (502, client-visible); a GET
+    is retried once on a new connection (200, retries_absorbed)."""
+    server = f"keepalive-{mode}.taxonomy.test"
+    ka = KeepaliveBackend(KA_IDLE, KA_DELAY, mode)
+    bad = h.Upstream(ka, name="keepalive")
+    good = h.Upstream(h.healthy, name="healthy")
+    port = h.free_port()
+    http = f"""
+    upstream backend_ka {{ server {bad.address}; keepalive 4; }}
+    upstream backend_ok {{ server {good.address}; }}
+""" + server_block(port, server, """
+        location /ka/ {
+            proxy_pass http://backend_ka;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+        location /ok/ { proxy_pass http://backend_ok; }""")
+    scope = Scope(server, ["backend_ka", "backend_ok"], [bad.address, good.address])
+    methods = ["POST", "POST", "GET", "GET"]
+    raced_posts, raced_gets = methods.count("POST"), methods.count("GET")
+    error = "reset" if mode == "rst" else "closed"
+
+    def drive(daemon, nginx):
+        hdr = {"Host": server}
+        results = []
+        for m in methods:
+            prime = h.get(port, "/ka/prime", headers=hdr)
+            h.check(prime == 200, f"priming request got {prime}")
+            time.sleep(KA_GAP)
+            results.append(h.post(port, "/ka/orders", 2048, method=m, headers=hdr) if m == "POST"
+                           else h.get(port, "/ka/orders", headers=hdr))
+        want = [502 if m == "POST" else 200 for m in methods]
+        h.check(results == want, f"statuses {results}, want {want} (POST not retried, GET retried)")
+        h.check(ka.raced == len(methods), f"backend closed {ka.raced} connections with a request "
+                f"waiting, want {len(methods)}")
+        good_st = [h.get(port, "/ok/x", headers=hdr) for _ in range(3)]
+        h.check(good_st == [200] * 3, f"healthy location: {good_st}")
+        # The pool's last connection is then closed by the backend while idle: harmless.
+        time.sleep(KA_IDLE + KA_DELAY + 0.5)
+        s = settle(daemon, lambda s: failures_seen(daemon, scope, "keepalive_race") >= len(methods),
+                   5, f"{len(methods)} keepalive_race failures")
+        where = {"upstream": "backend_ka", "server": server, "location": "/ka/"}
+        expect_exact(s, "ngxwatch_failures_total", scope,
+                     [({**where, "cause": "keepalive_race"}, len(methods))])
+        expect_exact(s, "ngxwatch_upstream_errors_total", scope,
+                     [({**where, "peer": bad.address, "phase": "read_header", "error": error},
+                       len(methods))])
+        expect_exact(s, "ngxwatch_client_visible_errors_total", scope,
+                     [({"server": server, "location": "/ka/", "status": "502"}, raced_posts)])
+        expect_exact(s, "ngxwatch_upstream_retries_absorbed_total", scope,
+                     [({"upstream": "backend_ka", "location": "/ka/"}, raced_gets)])
+        if mode == "rst":
+            # The races, and the idle pooled connection reset at the end (not a failure).
+            expect_exact(s, "ngxwatch_resets_total", scope, [
+                ({**where, "side": "upstream", "origin": "peer", "peer": bad.address,
+                  "phase": "read_header"}, len(methods)),
+                # labelled with the last request the connection served
+                ({**where, "side": "upstream", "origin": "peer", "peer": bad.address,
+                  "phase": "idle"}, 1),
+            ])
+        else:
+            expect_exact(s, "ngxwatch_resets_total", scope, [])  # FINs only: no RST at all
+        count = h.metric_value(s, "ngxwatch_keepalive_idle_before_reset_seconds_count")
+        total = h.metric_value(s, "ngxwatch_keepalive_idle_before_reset_seconds_sum")
+        h.check(count == len(methods),
+                f"keepalive idle histogram count {count}, want one per race: {len(methods)}")
+        mean = total / count
+        h.check(KA_IDLE <= mean <= KA_IDLE + KA_DELAY,
+                f"mean idle before the race {mean:.3f} s, want within the backend's close "
+                f"window [{KA_IDLE}, {KA_IDLE + KA_DELAY}] (requests sent at ~{KA_GAP} s)")
+        expect_location_clean(s, scope, "/ok/")
+
+    run(args, nginx_bin, http, drive, closers=[bad, good], workers=1)
