@@ -284,7 +284,8 @@ static __always_inline int on_state(const struct sock* sk, int oldstate, int new
 
   bool fin_by_nginx = newstate == TCP_FIN_WAIT1;
   bool fin_by_peer = newstate == TCP_CLOSE_WAIT;
-  if (newstate != TCP_CLOSE && !fin_by_nginx && !fin_by_peer) return 0;
+  bool closed_after_peer = newstate == TCP_LAST_ACK;
+  if (newstate != TCP_CLOSE && !fin_by_nginx && !fin_by_peer && !closed_after_peer) return 0;
   if (newstate == TCP_CLOSE && oldstate == TCP_LISTEN) {
     struct ngxw_listen_key lk = {};
     listen_key_of(sk, &lk, false);
@@ -293,8 +294,16 @@ static __always_inline int on_state(const struct sock* sk, int oldstate, int new
   }
   struct conn* c = lookup_conn(sk);
   if (!c || c->closed) return 0;
-  if (fin_by_peer) c->stats.peer_fin = 1;
   if (newstate == TCP_CLOSE) c->closed = 1;
+  /* The peer's FIN arrives in softirq, often in the same segment as the last bytes of
+   * a response nginx has not read yet: judged now, a complete "Connection: close"
+   * answer would look like a close before the header. So a peer FIN is only noted,
+   * and the connection is judged when nginx is done with it (LAST_ACK, or CLOSE on an
+   * abort), with everything nginx read by then. */
+  if (fin_by_peer) {
+    c->stats.peer_fin = 1;
+    return 0;
+  }
   /* One event per connection, at the first sign of its end: who closed first and
    * what had happened on it by then. (A linger-0 close and a received RST also emit
    * a RESET event.) */

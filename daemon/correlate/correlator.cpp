@@ -17,7 +17,10 @@ EndKind end_kind(const ngxw_conn_event& e) {
   if (e.hdr.type == NGXW_EV_RESET)
     return e.origin == NGXW_ORIGIN_PEER ? EndKind::kResetReceived : EndKind::kResetSent;
   if (e.tcp_state == 4 /* FIN_WAIT1 */) return EndKind::kFinFromNginx;
-  if (e.tcp_state == 8 /* CLOSE_WAIT */) return EndKind::kFinFromPeer;
+  // The peer's FIN is reported when nginx closes its end after it (LAST_ACK, CLOSE),
+  // with origin "peer"; traces of older kernels' programs carry CLOSE_WAIT.
+  if (e.tcp_state == 8 /* CLOSE_WAIT */ || e.origin == NGXW_ORIGIN_PEER)
+    return EndKind::kFinFromPeer;
   return EndKind::kClosed;
 }
 
@@ -62,6 +65,10 @@ void Correlator::on_conn(const ngxw_conn_event& e) {
     conns_.erase(e.sock_id);  // a new life of the same struct sock
     Conn& c = conn_for(e.sock_id, e.hdr, e.side, e.local, e.remote);
     c.opened_ns = e.stats.opened_ns ? e.stats.opened_ns : e.hdr.ts_ns;
+    if (e.side == NGXW_SIDE_UPSTREAM && c.tgid) {
+      auto last = last_client_.find(c.tgid);
+      if (last != last_client_.end()) c.link = last->second;
+    }
     return;
   }
   Conn& c = conn_for(e.sock_id, e.hdr, e.side, e.local, e.remote);
@@ -114,7 +121,8 @@ void Correlator::on_data(const ngxw_data_event& e) {
                            "idle",
                            c.request.redacted_line(),
                            c.request.idempotent(),
-                           e.hdr.ts_ns};
+                           e.hdr.ts_ns,
+                           static_cast<double>(e.idle_ns) / 1e9};
       sink_->on_failure(f);
       auto client = conns_.find(c.link);
       if (client != conns_.end()) client->second.failures.push_back({f.place});
@@ -124,6 +132,7 @@ void Correlator::on_data(const ngxw_data_event& e) {
     c.response = parse_status_line(captured(e));
     c.response_started = true;
   } else if (!e.outbound) {
+    if (c.tgid) last_client_[c.tgid] = e.sock_id;
     RequestHead head = parse_request_head(captured(e));
     bool after_continue = c.response_started && c.response.ok && c.response.status == 100;
     if (!head.ok && after_continue) return;  // the body after "100 Continue"
@@ -154,7 +163,7 @@ void Correlator::on_client_status(Conn& c, const StatusLine& st) {
              (c.request.content_length
                   ? " (Content-Length " + std::to_string(*c.request.content_length) + ")"
                   : std::string()),
-         c.request.redacted_line(), c.request.idempotent(), c.last_ns});
+         c.request.redacted_line(), c.request.idempotent(), c.last_ns, std::nullopt});
     sink_->on_client_visible({place, 413});
   } else if (!c.failures.empty() && st.status >= 500) {
     sink_->on_client_visible({place, st.status});
@@ -209,18 +218,22 @@ void Correlator::on_end(uint64_t id, Conn& c, const ngxw_conn_event& e) {
   FailureObservation f{place,
                        peer,
                        v.phase,
-                       v.error,
+                       upstream ? v.error : "",  // upstream_errors_total is upstream only
                        v.cause,
                        v.evidence,
                        c.request.redacted_line(),
                        c.request.idempotent(),
-                       e.hdr.ts_ns};
+                       e.hdr.ts_ns,
+                       v.keepalive_idle_s};
   sink_->on_failure(f);
   if (upstream) {
     auto client = conns_.find(c.link);
     if (client != conns_.end()) client->second.failures.push_back({place});
   } else if (v.cause == "client_abort") {
-    sink_->on_client_visible({place, 499});
+    // The status nginx logs for it: a client gone while nginx reads its body fails the
+    // body read (400, ngx_http_read_client_request_body); one gone while it waits for
+    // the answer is 499 (ngx_http_upstream_check_broken_connection).
+    sink_->on_client_visible({place, v.phase == "client_body" ? 400 : 499});
   }
 }
 
@@ -247,6 +260,7 @@ void Correlator::evict_if_full() {
   std::nth_element(by_age.begin(), by_age.begin() + static_cast<long>(drop - 1), by_age.end());
   for (size_t i = 0; i < drop; ++i) conns_.erase(by_age[i].second);
   stats_.evicted += drop;
+  std::erase_if(last_client_, [&](const auto& kv) { return !conns_.count(kv.second); });
 }
 
 }  // namespace ngxwatch

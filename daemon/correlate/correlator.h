@@ -74,6 +74,10 @@ class Correlator {
   // Closed connections stay a little (a linger-0 close reports its RST after the
   // close) and leave in close order: O(1) per event, no scan of the table.
   std::deque<std::pair<uint64_t, uint64_t>> closed_;  // (sock id, close time)
+  // Per nginx worker: the client socket whose request it began reading last. An
+  // upstream connection that fails before nginx writes to it (connect refused or timed
+  // out) carries no link of its own; this is the kernel's guess made at connect time.
+  std::unordered_map<uint32_t, uint64_t> last_client_;
   CorrelatorStats stats_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <string_view>
 
 namespace ngxwatch {
@@ -89,7 +90,11 @@ Headers parse_headers(std::string_view text, size_t first_line_end) {
 std::optional<uint64_t> total_of(const std::optional<uint64_t>& head,
                                  const std::optional<uint64_t>& body, bool chunked) {
   if (!head) return std::nullopt;
-  if (body) return *head + *body;
+  if (body) {
+    // A hostile Content-Length must not wrap the sum into a small "total".
+    if (*body > std::numeric_limits<uint64_t>::max() - *head) return std::nullopt;
+    return *head + *body;
+  }
   if (chunked) return std::nullopt;
   return head;  // no body
 }

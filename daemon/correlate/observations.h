@@ -32,6 +32,9 @@ struct FailureObservation {
   std::string request;  // redacted request line
   bool idempotent = false;
   uint64_t ts_ns = 0;
+  // keepalive_race: how long the pooled connection was idle before the request that
+  // met the close (an RST or a FIN: the race often ends in a FIN).
+  std::optional<double> keepalive_idle_s;
 };
 
 struct ClientStatusObservation {
@@ -44,7 +47,8 @@ class ObservationSink {
   virtual ~ObservationSink() = default;
   virtual void on_reset(const ResetObservation& r) = 0;
   virtual void on_failure(const FailureObservation& f) = 0;
-  // A 502/504/499/413 the client received after a failure.
+  // A 502/504/499/413 (400 for an upload the client abandoned) nginx answered or
+  // logged after a failure.
   virtual void on_client_visible(const ClientStatusObservation& s) = 0;
   // nginx retried after an upstream failure and the client got a good answer.
   virtual void on_retry_absorbed(const Place& place) = 0;

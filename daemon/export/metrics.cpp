@@ -92,11 +92,12 @@ void Metrics::on_reset(const ResetObservation& r) {
       .Increment();
   reset_age_all_.Observe(r.connection_age_s);
   reset_bytes_all_.Observe(r.request_bytes);
-  if (r.keepalive_idle_s) keepalive_idle_all_.Observe(*r.keepalive_idle_s);
 }
 
 void Metrics::on_failure(const FailureObservation& f) {
   std::string location = location_label(f.place.location);
+  // Observed per failed reuse, whether the upstream's close was an RST or a FIN.
+  if (f.keepalive_idle_s) keepalive_idle_all_.Observe(*f.keepalive_idle_s);
   failures_
       .Add({{"upstream", f.place.upstream},
             {"server", f.place.server},

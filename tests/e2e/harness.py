@@ -167,6 +167,95 @@ def healthy(conn):
             pass
 
 
+def resets_mid_body(after_bytes):
+    """Reads the request head and `after_bytes` of its body, then resets (linger 0):
+    an upstream that gives up while nginx is still writing the body to it."""
+    def behaviour(conn):
+        conn.settimeout(10)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            data += chunk
+        got = len(data.split(b"\r\n\r\n", 1)[1])
+        while got < after_bytes:
+            chunk = conn.recv(min(65536, after_bytes - got))
+            if not chunk:
+                return
+            got += len(chunk)
+        reset_socket(conn)
+    return behaviour
+
+
+def sleeps_after_request(seconds):
+    """Reads the whole request, then says nothing for `seconds` and closes (FIN)."""
+    def behaviour(conn):
+        head, _ = read_http_request(conn)
+        if head is None:
+            return
+        time.sleep(seconds)
+    return behaviour
+
+
+class KeepaliveBackend:
+    """A keep-alive HTTP/1.1 backend with an idle timeout that loses the race on demand.
+
+    It answers every request on a connection and keeps the connection open. When a
+    connection has been idle for `idle_timeout` seconds the backend decides to close
+    it, but only does so `close_delay` seconds later and without reading whatever
+    arrived in between, as a busy server's idle sweeper does. A request nginx writes
+    on the pooled connection inside that window meets a close: an RST (`mode="rst"`,
+    close with SO_LINGER 0) or a FIN (`mode="fin"`, shutdown(SHUT_WR); the unread
+    request is drained only after the FIN, so the kernel sends no RST).
+    `raced` counts connections closed with a request waiting unread."""
+
+    def __init__(self, idle_timeout, close_delay, mode):
+        assert mode in ("rst", "fin")
+        self.idle_timeout, self.close_delay, self.mode = idle_timeout, close_delay, mode
+        self.raced = 0
+        self.answered = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, conn):
+        while True:
+            conn.settimeout(self.idle_timeout)
+            try:
+                first = conn.recv(1, socket.MSG_PEEK)
+            except socket.timeout:
+                self._close_idle(conn)
+                return
+            if not first:
+                return
+            head, n = read_http_request(conn)
+            if head is None:
+                return
+            body = f"ok {n}\n".encode()
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: keep-alive\r\n\r\n%s"
+                         % (len(body), body))
+            with self._lock:
+                self.answered += 1
+
+    def _close_idle(self, conn):
+        time.sleep(self.close_delay)  # decided to close; gets to it a little later
+        conn.setblocking(False)
+        try:
+            waiting = bool(conn.recv(1, socket.MSG_PEEK))
+        except (BlockingIOError, OSError):
+            waiting = False
+        if waiting:
+            with self._lock:
+                self.raced += 1
+        if self.mode == "rst":
+            reset_socket(conn)
+            return
+        conn.shutdown(socket.SHUT_WR)
+        conn.settimeout(5)
+        with contextlib.suppress(OSError):
+            while conn.recv(65536):
+                pass
+
+
 # ---------------------------------------------------------------- nginx
 
 
@@ -365,12 +454,13 @@ def metric_value(samples, name, **labels):
 # ---------------------------------------------------------------- client
 
 
-def post(port, path, size, host="127.0.0.1", timeout=30):
+def post(port, path, size, host="127.0.0.1", timeout=30, method="POST", headers=None):
     """One POST of `size` bytes; returns the status (or None if the connection broke)."""
-    body = b"x" * size
+    body = b"x" * size if size or method == "POST" else None
     c = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
-        c.request("POST", path, body=body, headers={"Content-Type": "application/octet-stream"})
+        c.request(method, path, body=body,
+                  headers={"Content-Type": "application/octet-stream", **(headers or {})})
         r = c.getresponse()
         r.read()
         return r.status
@@ -378,6 +468,11 @@ def post(port, path, size, host="127.0.0.1", timeout=30):
         return None
     finally:
         c.close()
+
+
+def get(port, path, host="127.0.0.1", timeout=30, headers=None):
+    """One GET; returns the status (or None if the connection broke)."""
+    return post(port, path, 0, host=host, timeout=timeout, method="GET", headers=headers)
 
 
 def run_test(body):

@@ -1,0 +1,17 @@
+#!/usr/bin/env python3
+"""Taxonomy row "upstream closed a reused keepalive connection (idle-timeout race)",
+FIN variant: the backend shuts the connection down with a FIN, which a reset-only
+monitor would miss (nginx: "upstream prematurely closed connection").
+
+See taxonomy_common.keepalive_race for the scenario and the assertions."""
+
+import harness as h
+import taxonomy_common as t
+
+
+def body(args, nginx_bin):
+    t.keepalive_race(args, nginx_bin, "fin")
+
+
+if __name__ == "__main__":
+    h.run_test(body)

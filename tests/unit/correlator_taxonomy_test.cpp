@@ -1,0 +1,251 @@
+// The correlator on hand-built event traces of the taxonomy rows whose verdict is the
+// correlator's, not only the classifier's: which request a failure belongs to, what
+// the client saw, and which families an observation reaches.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "correlate/correlator.h"
+
+using namespace ngxwatch;
+
+namespace {
+
+constexpr uint64_t kMs = 1000000ull;
+constexpr uint32_t kWorker = 4242;
+const Place kApi{"backend_api", "shop.test", "/api/"};
+const Place kUpload{"backend_api", "shop.test", "/upload/"};
+
+class TableConfig : public ConfigView {
+ public:
+  std::optional<Place> for_client_request(const ngxw_endpoint&, std::string_view,
+                                          std::string_view path) const override {
+    if (path.starts_with("/api/")) return kApi;
+    if (path.starts_with("/upload/")) return kUpload;
+    return std::nullopt;
+  }
+  std::optional<Place> for_upstream_request(const std::string&,
+                                            std::string_view path) const override {
+    return for_client_request({}, "", path);
+  }
+  std::string upstream_for_peer(const std::string&) const override { return "backend_api"; }
+  Timeouts timeouts(const Place&) const override { return {}; }
+};
+
+struct Recorder : ObservationSink {
+  std::vector<ResetObservation> resets;
+  std::vector<FailureObservation> failures;
+  std::vector<ClientStatusObservation> visible;
+  std::vector<Place> absorbed;
+  void on_reset(const ResetObservation& r) override { resets.push_back(r); }
+  void on_failure(const FailureObservation& f) override { failures.push_back(f); }
+  void on_client_visible(const ClientStatusObservation& s) override { visible.push_back(s); }
+  void on_retry_absorbed(const Place& p) override { absorbed.push_back(p); }
+};
+
+ngxw_endpoint ep(uint16_t port) {
+  ngxw_endpoint e{};
+  e.family = 2;
+  e.addr[0] = 127;
+  e.addr[3] = 1;
+  e.port = port;
+  return e;
+}
+
+struct Trace {
+  TableConfig view;
+  SingleConfig configs{&view};
+  Recorder sink;
+  Correlator corr{&configs, &sink};
+  uint64_t now = 1000 * 1000 * kMs;
+
+  ngxw_conn_event conn(uint16_t type, uint64_t sock, uint8_t side) {
+    ngxw_conn_event e{};
+    e.hdr.version = NGXW_EVENT_VERSION;
+    e.hdr.type = type;
+    e.hdr.tgid = kWorker;
+    e.hdr.ts_ns = now;
+    e.sock_id = sock;
+    e.side = side;
+    e.local = side == NGXW_SIDE_CLIENT ? ep(80) : ep(40000);
+    e.remote = side == NGXW_SIDE_CLIENT ? ep(50000) : ep(8080);
+    e.reason = NGXW_REASON_NONE;
+    return e;
+  }
+  void open(uint64_t sock, uint8_t side) {
+    auto e = conn(NGXW_EV_CONN_OPEN, sock, side);
+    e.stats.opened_ns = now;
+    corr.on_event(e);
+  }
+  void data(uint64_t sock, uint8_t side, bool outbound, const std::string& bytes,
+            uint32_t request = 1, uint64_t link = 0, int32_t total = -999) {
+    ngxw_data_event d{};
+    d.hdr.version = NGXW_EVENT_VERSION;
+    d.hdr.type = NGXW_EV_DATA;
+    d.hdr.tgid = kWorker;
+    d.hdr.ts_ns = now;
+    d.sock_id = sock;
+    d.link_sock_id = link;
+    d.side = side;
+    d.outbound = outbound;
+    d.local = side == NGXW_SIDE_CLIENT ? ep(80) : ep(40000);
+    d.remote = side == NGXW_SIDE_CLIENT ? ep(50000) : ep(8080);
+    d.len = static_cast<uint16_t>(std::min<size_t>(bytes.size(), NGXW_CAPTURE_BYTES));
+    std::memcpy(d.data, bytes.data(), d.len);
+    d.total = total == -999 ? static_cast<int32_t>(bytes.size()) : total;
+    d.request = request;
+    corr.on_event(d);
+  }
+  void send(const ngxw_conn_event& e) { corr.on_event(e); }
+};
+
+const std::string kGetApi = "GET /api/items?id=9 HTTP/1.1\r\nHost: shop.test\r\n\r\n";
+
+}  // namespace
+
+TEST(CorrelatorTaxonomy, ConnectRefusedBelongsToTheClientRequestThatTriggeredIt) {
+  Trace t;
+  t.open(1, NGXW_SIDE_CLIENT);
+  t.data(1, NGXW_SIDE_CLIENT, false, kGetApi);
+  t.open(2, NGXW_SIDE_UPSTREAM);  // connect(): no byte is ever written on it
+  auto rst = t.conn(NGXW_EV_RESET, 2, NGXW_SIDE_UPSTREAM);
+  rst.origin = NGXW_ORIGIN_PEER;
+  rst.tcp_state = 2;  // SYN_SENT
+  t.send(rst);
+  t.data(1, NGXW_SIDE_CLIENT, true, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+
+  ASSERT_EQ(t.sink.failures.size(), 1u);
+  EXPECT_EQ(t.sink.failures[0].cause, "connect_refused");
+  EXPECT_EQ(t.sink.failures[0].place, kApi);  // not just the upstream group
+  EXPECT_EQ(t.sink.failures[0].error, "refused");
+  ASSERT_EQ(t.sink.resets.size(), 1u);
+  EXPECT_EQ(t.sink.resets[0].phase, "connect");
+  EXPECT_EQ(t.sink.resets[0].place, kApi);
+  ASSERT_EQ(t.sink.visible.size(), 1u);
+  EXPECT_EQ(t.sink.visible[0].status, 502);
+  EXPECT_EQ(t.sink.visible[0].place, kApi);
+}
+
+TEST(CorrelatorTaxonomy, ClientAbortDuringTheBodyIsNotAnUpstreamErrorAndLogs400) {
+  Trace t;
+  t.open(1, NGXW_SIDE_CLIENT);
+  std::string head =
+      "POST /upload/f HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 5242880\r\n\r\n";
+  t.data(1, NGXW_SIDE_CLIENT, false, head);
+  auto rst = t.conn(NGXW_EV_RESET, 1, NGXW_SIDE_CLIENT);
+  rst.origin = NGXW_ORIGIN_PEER;
+  rst.tcp_state = 7;
+  rst.stats.requests = 1;
+  rst.stats.req_bytes_recv = 262144;
+  t.send(rst);
+
+  ASSERT_EQ(t.sink.failures.size(), 1u);
+  EXPECT_EQ(t.sink.failures[0].cause, "client_abort");
+  EXPECT_EQ(t.sink.failures[0].phase, "client_body");
+  EXPECT_EQ(t.sink.failures[0].error, "");  // upstream_errors_total is upstream only
+  EXPECT_EQ(t.sink.failures[0].place, kUpload);
+  ASSERT_EQ(t.sink.visible.size(), 1u);
+  EXPECT_EQ(t.sink.visible[0].status, 400);  // what nginx logs for a failed body read
+}
+
+TEST(CorrelatorTaxonomy, ClientGoneWhileWaitingForTheUpstreamIs499) {
+  Trace t;
+  t.open(1, NGXW_SIDE_CLIENT);
+  t.data(1, NGXW_SIDE_CLIENT, false, kGetApi);
+  auto fin = t.conn(NGXW_EV_CONN_CLOSE, 1, NGXW_SIDE_CLIENT);
+  fin.origin = NGXW_ORIGIN_PEER;
+  fin.tcp_state = 9;  // LAST_ACK: nginx closed after the client's FIN
+  fin.old_state = 8;
+  fin.stats.requests = 1;
+  fin.stats.req_bytes_recv = kGetApi.size();
+  t.send(fin);
+  ASSERT_EQ(t.sink.failures.size(), 1u);
+  EXPECT_EQ(t.sink.failures[0].cause, "client_abort");
+  EXPECT_EQ(t.sink.failures[0].phase, "send_response");
+  ASSERT_EQ(t.sink.visible.size(), 1u);
+  EXPECT_EQ(t.sink.visible[0].status, 499);
+}
+
+TEST(CorrelatorTaxonomy, BodyTooLargeComesFromNginxs413WithNoUpstream) {
+  Trace t;
+  t.open(1, NGXW_SIDE_CLIENT);
+  t.data(1, NGXW_SIDE_CLIENT, false,
+         "POST /api/form HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 10240\r\n\r\n");
+  t.data(1, NGXW_SIDE_CLIENT, true, "HTTP/1.1 413 Request Entity Too Large\r\n\r\n");
+  ASSERT_EQ(t.sink.failures.size(), 1u);
+  const auto& f = t.sink.failures[0];
+  EXPECT_EQ(f.cause, "body_too_large");
+  EXPECT_EQ(f.place.upstream, "");
+  EXPECT_EQ(f.place.location, "/api/");
+  EXPECT_EQ(f.error, "");
+  EXPECT_NE(f.evidence.find("Content-Length 10240"), std::string::npos);
+  ASSERT_EQ(t.sink.visible.size(), 1u);
+  EXPECT_EQ(t.sink.visible[0].status, 413);
+}
+
+TEST(CorrelatorTaxonomy, KeepaliveRaceEndingInAFinIsSeenAndCarriesTheIdleTime) {
+  Trace t;
+  t.open(1, NGXW_SIDE_CLIENT);
+  t.data(1, NGXW_SIDE_CLIENT, false, kGetApi);
+  t.data(2, NGXW_SIDE_UPSTREAM, true, kGetApi, 2, 1);  // request 2 on a pooled connection
+  auto fin = t.conn(NGXW_EV_CONN_CLOSE, 2, NGXW_SIDE_UPSTREAM);
+  fin.origin = NGXW_ORIGIN_PEER;
+  fin.tcp_state = 9;  // LAST_ACK
+  fin.old_state = 8;
+  fin.stats.requests = 2;
+  fin.stats.req_bytes_sent = kGetApi.size();
+  fin.stats.last_send_ns = t.now;
+  fin.stats.idle_ns = 1300 * kMs;
+  fin.stats.peer_fin = 1;
+  t.send(fin);
+  // nginx retried the GET on a new connection: the client got its 200.
+  t.data(1, NGXW_SIDE_CLIENT, true, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+
+  EXPECT_TRUE(t.sink.resets.empty());
+  ASSERT_EQ(t.sink.failures.size(), 1u);
+  const auto& f = t.sink.failures[0];
+  EXPECT_EQ(f.cause, "keepalive_race");
+  EXPECT_EQ(f.error, "closed");
+  EXPECT_EQ(f.phase, "read_header");
+  EXPECT_EQ(f.place, kApi);
+  ASSERT_TRUE(f.keepalive_idle_s);
+  EXPECT_NEAR(*f.keepalive_idle_s, 1.3, 1e-9);
+  EXPECT_TRUE(t.sink.visible.empty());
+  ASSERT_EQ(t.sink.absorbed.size(), 1u);
+  EXPECT_EQ(t.sink.absorbed[0], kApi);
+}
+
+TEST(CorrelatorTaxonomy, ConnectionCloseAnswerReadAfterThePeersFinIsNotAFailure) {
+  // The backend's answer and its FIN arrive together; nginx reads the answer, then
+  // closes: the close event (LAST_ACK) carries the bytes nginx read.
+  Trace t;
+  t.open(1, NGXW_SIDE_CLIENT);
+  t.data(1, NGXW_SIDE_CLIENT, false, kGetApi);
+  t.open(2, NGXW_SIDE_UPSTREAM);
+  t.data(2, NGXW_SIDE_UPSTREAM, true, kGetApi, 1, 1);
+  std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+  t.data(2, NGXW_SIDE_UPSTREAM, false, answer);
+  auto fin = t.conn(NGXW_EV_CONN_CLOSE, 2, NGXW_SIDE_UPSTREAM);
+  fin.origin = NGXW_ORIGIN_PEER;
+  fin.tcp_state = 9;
+  fin.old_state = 8;
+  fin.stats.requests = 1;
+  fin.stats.req_bytes_sent = kGetApi.size();
+  fin.stats.req_bytes_recv = answer.size();
+  fin.stats.peer_fin = 1;
+  t.send(fin);
+  EXPECT_TRUE(t.sink.failures.empty()) << t.sink.failures[0].cause;
+}
+
+TEST(CorrelatorTaxonomy, FailedWriteOnAReusedConnectionIsAKeepaliveRace) {
+  Trace t;
+  t.open(1, NGXW_SIDE_CLIENT);
+  t.data(1, NGXW_SIDE_CLIENT, false, kGetApi);
+  t.data(2, NGXW_SIDE_UPSTREAM, true, "", 3, 1, -104);
+  ASSERT_EQ(t.sink.failures.size(), 1u);
+  EXPECT_EQ(t.sink.failures[0].cause, "keepalive_race");
+  EXPECT_EQ(t.sink.failures[0].phase, "send_request");
+  EXPECT_EQ(t.sink.failures[0].place, kApi);
+}
