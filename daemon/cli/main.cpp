@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cli/lint_command.h"
 #include "cli/run_command.h"
 
 int main(int argc, char** argv) {
@@ -31,10 +32,14 @@ int main(int argc, char** argv) {
                    "distinct location labels kept; the rest fold into \"(other)\"")
       ->capture_default_str();
 
+  ngxwatch::LintCommandOptions lint;
+  CLI::App* lint_cmd = ngxwatch::add_lint_command(app, lint);
+
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
   if (*run_cmd) return ngxwatch::run_daemon(run);
+  if (*lint_cmd) return ngxwatch::run_lint(lint, lint_cmd->remaining());
   return 0;
 }
