@@ -60,6 +60,8 @@ std::unique_ptr<CLI::App> build_cli(CliOptions& o) {
       ->required()
       ->check(CLI::ExistingFile);
   o.analyze_cmd->add_flag("--json", o.analyze.json, "machine-readable output");
+
+  o.lint_cmd = add_lint_command(*app, o.lint);
   return app;
 }
 

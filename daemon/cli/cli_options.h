@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/lint_command.h"
 #include "cli/run_command.h"
 #include "cli/trace_commands.h"
 
@@ -21,7 +22,9 @@ struct CliOptions {
   RunOptions run;
   RecordOptions record;
   AnalyzeOptions analyze;
+  LintCommandOptions lint;
   CLI::App* run_cmd = nullptr;
+  CLI::App* lint_cmd = nullptr;
   CLI::App* record_cmd = nullptr;
   CLI::App* analyze_cmd = nullptr;
 };
