@@ -6,14 +6,13 @@ namespace ngxwatch {
 
 namespace {
 
+// Records may sit at any offset (a trace file packs them): copy, never cast.
 template <typename T>
-DecodeResult copy_as(std::span<const uint8_t> bytes) {
+DecodeResult copy_as(std::span<const uint8_t> bytes, uint16_t type) {
   DecodeResult r;
   if (bytes.size() != sizeof(T)) {
-    r.error = "record of type " +
-              std::to_string(reinterpret_cast<const ngxw_event_header*>(bytes.data())->type) +
-              " has " + std::to_string(bytes.size()) + " bytes, expected " +
-              std::to_string(sizeof(T));
+    r.error = "record of type " + std::to_string(type) + " has " + std::to_string(bytes.size()) +
+              " bytes, expected " + std::to_string(sizeof(T));
     return r;
   }
   T value;
@@ -42,11 +41,11 @@ DecodeResult decode_event(std::span<const uint8_t> bytes) {
     case NGXW_EV_RESET:
     case NGXW_EV_CONN_OPEN:
     case NGXW_EV_CONN_CLOSE:
-      return copy_as<ngxw_conn_event>(bytes);
+      return copy_as<ngxw_conn_event>(bytes, h.type);
     case NGXW_EV_PROC:
-      return copy_as<ngxw_proc_event>(bytes);
+      return copy_as<ngxw_proc_event>(bytes, h.type);
     case NGXW_EV_DATA:
-      return copy_as<ngxw_data_event>(bytes);
+      return copy_as<ngxw_data_event>(bytes, h.type);
     default:
       return {false, {}, "unknown record type " + std::to_string(h.type)};
   }
