@@ -2,9 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
-#include <regex>
 
 namespace ngxwatch {
 
@@ -81,13 +81,20 @@ std::optional<CliOptions> reparse_cli(const std::vector<std::string>& argv, std:
 
 std::string locate_config_error(const std::string& file, const std::string& message) {
   // CLI11 names the key as "run.bogus-key", "--ringbuf-mib" or "ringbuf-mib".
-  static const std::regex key_re(R"(([A-Za-z0-9_.-]*[A-Za-z][A-Za-z0-9_-]*))");
   std::ifstream in(file);
   std::vector<std::string> lines;
   for (std::string l; std::getline(in, l);) lines.push_back(l);
-  for (auto it = std::sregex_iterator(message.begin(), message.end(), key_re);
-       it != std::sregex_iterator(); ++it) {
-    std::string key = it->str();
+  std::vector<std::string> words;
+  std::string word;
+  for (char ch : message + " ") {
+    if (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.') {
+      word += ch;
+    } else if (!word.empty()) {
+      words.push_back(word);
+      word.clear();
+    }
+  }
+  for (std::string key : words) {
     while (!key.empty() && key.front() == '-') key.erase(0, 1);
     if (auto dot = key.rfind('.'); dot != std::string::npos) key = key.substr(dot + 1);
     if (key.size() < 3) continue;

@@ -50,6 +50,17 @@ def body(args, _nginx):
     h.check(r.returncode != 0 and "expected HOST:PORT" in r.stdout + r.stderr,
             f"malformed --listen: {r.stdout}{r.stderr}")
 
+    # A malformed config file: one line naming the file, the line and the key.
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+        f.write('log-level = "info"\n[run]\nlisten = "127.0.0.1:9617"\nbogus-key = 3\n')
+        conf = f.name
+    r = run_daemon([args.ngxwatch, "--config", conf, "run"])
+    os.unlink(conf)
+    out = (r.stdout + r.stderr).strip().splitlines()
+    h.check(r.returncode != 0 and len(out) == 1 and f"{conf}:4:" in out[0] and "bogus-key" in out[0],
+            f"malformed config file: {out}")
+
     # SIGINT detaches cleanly: exit 0 and none of our programs left loaded.
     h.check(not our_programs(), "ngxwatch programs already loaded before the test")
     port = h.free_port()
