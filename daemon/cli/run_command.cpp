@@ -26,6 +26,8 @@ int fail(const std::string& line) {
 }  // namespace
 
 int run_daemon(const RunOptions& opts) {
+  // Handlers first: a SIGINT/SIGTERM while probes load must still detach cleanly.
+  const std::atomic<bool>& stop = install_stop_signals();
   if (auto e = check_listen_address(opts.listen); !e.empty()) return fail(e);
 
   auto metrics = std::make_shared<Metrics>(opts.max_locations);
@@ -59,7 +61,6 @@ int run_daemon(const RunOptions& opts) {
   }
   exposer->RegisterCollectable(metrics);
 
-  const std::atomic<bool>& stop = install_stop_signals();
   ServiceNotifier systemd;
   spdlog::info("ngxwatch watching nginx; metrics on http://{}/metrics", opts.listen);
   size_t attached = 0;

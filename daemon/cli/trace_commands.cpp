@@ -16,6 +16,7 @@
 namespace ngxwatch {
 
 int record_trace(const RecordOptions& opts) {
+  const std::atomic<bool>& stop = install_stop_signals();
   std::unique_ptr<TraceWriter> writer;
   std::string error;
   // Records that arrive before nginx's configuration is known are held back: the
@@ -46,7 +47,6 @@ int record_trace(const RecordOptions& opts) {
     return 1;
   }
   spdlog::info("recording to {} (Ctrl-C to stop)", opts.output);
-  const std::atomic<bool>& stop = install_stop_signals();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(opts.duration_s);
   std::atomic<bool> done{false};
   std::string err = session->run(done, [&] {
