@@ -54,10 +54,17 @@ SuggestReport check_suggestions(std::vector<Suggestion> suggestions, const FileS
     report.config_error = baseline.error;
     return report;
   }
+  // Diffs chain: each is against the files with the suggestions before it applied, so
+  // the text report applies as one patch. Edits name lines of the original files,
+  // hence every state is the original plus all edits accepted so far.
+  std::vector<Edit> accepted;
+  FileSet current = files;
   for (Suggestion& s : suggestions) {
     CheckedSuggestion c{std::move(s), {}, {}};
     if (!c.suggestion.edits.empty()) {
-      EditResult edited = apply_edits(files, c.suggestion.edits);
+      std::vector<Edit> with = accepted;
+      with.insert(with.end(), c.suggestion.edits.begin(), c.suggestion.edits.end());
+      EditResult edited = apply_edits(files, with);
       VerifyResult v;
       if (!edited.ok) {
         c.refused = "the change cannot be placed: " + edited.error;
@@ -65,7 +72,9 @@ SuggestReport check_suggestions(std::vector<Suggestion> suggestions, const FileS
         c.refused = "nginx -t rejects the change: " + v.error;
       } else {
         for (const auto& [path, text] : edited.files)
-          c.diff += unified_diff(relative(report.root, path), files.at(path), text);
+          c.diff += unified_diff(relative(report.root, path), current.at(path), text);
+        accepted = std::move(with);
+        current = std::move(edited.files);
       }
     }
     report.items.push_back(std::move(c));

@@ -32,7 +32,8 @@ struct SuggestReport {
   bool ok() const;
 };
 
-// Applies and verifies each suggestion on its own (on top of the unchanged files).
+// Applies and verifies the suggestions in order, each on top of the ones accepted
+// before it; each diff is against that state, so the diffs apply one after another.
 SuggestReport check_suggestions(std::vector<Suggestion> suggestions, const FileSet& files,
                                 const std::string& main_file, const VerifyOptions& options);
 
