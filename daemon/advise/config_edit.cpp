@@ -234,10 +234,10 @@ std::vector<DiffOp> diff_lines(const std::vector<std::string>& a,
     if (i < n && j < m && a[head + i] == b[head + j]) {
       ops.push_back({' ', &a[head + i]});
       ++i, ++j;
-    } else if (j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      ops.push_back({'+', &b[head + j++]});
+    } else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+      ops.push_back({'-', &a[head + i++]});  // removals first, as diff -u prints them
     } else {
-      ops.push_back({'-', &a[head + i++]});
+      ops.push_back({'+', &b[head + j++]});
     }
   }
   for (size_t k = a.size() - tail; k < a.size(); ++k) ops.push_back({' ', &a[k]});

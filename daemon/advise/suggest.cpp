@@ -61,9 +61,10 @@ void keepalive_timeout_rule(const Context& c) {
     s.evidence =
         count_of(idle.count, "request", "requests") + " on reused keepalive connections to " +
         name + " met a close from the backend after " + secs(idle.min) + "–" + secs(idle.max) +
-        " s idle (" + std::to_string(up.keepalive_race_clients_failed) +
-        " answered 502 to the client, the others retried by nginx); backend idle timeout ≈ " +
-        secs(idle.min) + " s or less; upstream keepalive_timeout is " + setting(current) +
+        " s idle (" + std::to_string(up.keepalive_race_clients_failed) + " answered 502 to the " +
+        "client, " + std::to_string(idle.count - up.keepalive_race_clients_failed) +
+        " retried by nginx); backend idle timeout ≈ " + secs(idle.min) +
+        " s or less; upstream keepalive_timeout is " + setting(current) +
         ": nginx keeps idle connections longer than the backend does. " + nginx_time(target) +
         " closes them first.";
     s.edits.push_back(upstream_edit(*group, "keepalive_timeout", nginx_time(target)));
