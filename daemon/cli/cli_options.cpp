@@ -62,6 +62,7 @@ std::unique_ptr<CLI::App> build_cli(CliOptions& o) {
   o.analyze_cmd->add_flag("--json", o.analyze.json, "machine-readable output");
 
   o.lint_cmd = add_lint_command(*app, o.lint);
+  o.suggest_cmd = add_suggest_command(*app, o.suggest);
   return app;
 }
 

@@ -5,12 +5,8 @@
 #include <chrono>
 #include <iostream>
 
-#include "correlate/correlator.h"
-#include "correlate/nginx_config_view.h"
+#include "correlate/trace_replay.h"
 #include "export/summary.h"
-#include "nginx/config_error.h"
-#include "nginx/nginx_config.h"
-#include "source/event.h"
 #include "source/trace_file.h"
 
 namespace ngxwatch {
@@ -63,49 +59,15 @@ int record_trace(const RecordOptions& opts) {
   return 0;
 }
 
-namespace {
-
-std::unique_ptr<NginxConfigView> view_of(const std::string& dump) {
-  if (dump.empty()) return nullptr;
-  try {
-    return std::make_unique<NginxConfigView>(
-        std::make_shared<nginx::Config>(nginx::load_from_dump(dump)));
-  } catch (const std::exception& e) {
-    spdlog::warn("the trace's nginx configuration does not load ({}); attributing by peer only",
-                 e.what());
-    return nullptr;
-  }
-}
-
-}  // namespace
-
 int analyze_trace(const AnalyzeOptions& opts) {
-  TraceHeader header;
-  std::unique_ptr<NginxConfigView> view;
-  std::unique_ptr<SingleConfig> configs;
   Summary summary;
-  std::unique_ptr<Correlator> correlator;
-  uint64_t bad = 0;
-  std::string err = read_trace(opts.input, header, [&](std::span<const uint8_t> r) {
-    if (!correlator) {  // the header (with the config snapshot) is read by now
-      view = view_of(header.config_text);
-      configs = std::make_unique<SingleConfig>(view.get());
-      correlator = std::make_unique<Correlator>(configs.get(), &summary);
-    }
-    DecodeResult d = decode_event(r);
-    if (!d.ok) {
-      ++bad;
-      return;
-    }
-    correlator->on_event(d.event);
-  });
-  if (!err.empty()) {
-    spdlog::error("{}", err);
+  ReplayResult r = replay_trace(opts.input, summary);
+  if (!r.error.empty()) {
+    spdlog::error("{}", r.error);
     return 1;
   }
-  uint64_t events = correlator ? correlator->stats().events : 0;
-  std::cout << (opts.json ? summary.json(events, bad) : summary.text());
-  if (bad) spdlog::warn("{} malformed records skipped", bad);
+  std::cout << (opts.json ? summary.json(r.events, r.bad_records) : summary.text());
+  if (r.bad_records) spdlog::warn("{} malformed records skipped", r.bad_records);
   return 0;
 }
 

@@ -138,6 +138,7 @@ void Correlator::on_data(const ngxw_data_event& e) {
     if (!head.ok && after_continue) return;  // the body after "100 Continue"
     if (!head.ok && e.len > 0) ++stats_.unparsed_captures;
     c.request = head;
+    c.request_ts = e.hdr.ts_ns;
     c.response = {};
     c.response_started = false;
     c.failures.clear();
@@ -170,7 +171,28 @@ void Correlator::on_client_status(Conn& c, const StatusLine& st) {
   } else if (!c.failures.empty() && st.status >= 200) {
     for (const auto& f : c.failures) sink_->on_retry_absorbed(f.place);
   }
-  if (st.status >= 200) c.failures.clear();
+  if (st.status >= 200) {
+    report_request(c, st.status, c.last_ns, 0);
+    c.failures.clear();
+  }
+}
+
+void Correlator::report_request(const Conn& c, int status, uint64_t now, uint64_t body_bytes) {
+  if (!c.request.ok) return;
+  RequestObservation r;
+  r.place = c.place.value_or(Place{});
+  r.client = format_address(c.remote);
+  r.method = c.request.method;
+  r.path = c.request.path;
+  r.status = status;
+  r.idempotent = c.request.idempotent();
+  r.content_length = c.request.content_length;
+  r.body_bytes_received = body_bytes;
+  r.ts_ns = c.request_ts;
+  r.duration_s =
+      now > c.request_ts && c.request_ts ? static_cast<double>(now - c.request_ts) / 1e9 : 0;
+  r.upstream_failures = static_cast<int>(c.failures.size());
+  sink_->on_request(r);
 }
 
 void Correlator::on_end(uint64_t id, Conn& c, const ngxw_conn_event& e) {
@@ -233,7 +255,9 @@ void Correlator::on_end(uint64_t id, Conn& c, const ngxw_conn_event& e) {
     // The status nginx logs for it: a client gone while nginx reads its body fails the
     // body read (400, ngx_http_read_client_request_body); one gone while it waits for
     // the answer is 499 (ngx_http_upstream_check_broken_connection).
-    sink_->on_client_visible({place, v.phase == "client_body" ? 400 : 499});
+    int status = v.phase == "client_body" ? 400 : 499;
+    sink_->on_client_visible({place, status});
+    report_request(c, status, e.hdr.ts_ns, e.stats.req_bytes_recv);
   }
 }
 

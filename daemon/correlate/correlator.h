@@ -50,6 +50,8 @@ class Correlator {
     uint64_t link = 0;  // upstream: client socket of the current request
     std::optional<Place> place;
     std::vector<PendingFailure> failures;  // client: upstream failures of this request
+    uint64_t request_ts = 0;               // client: when the current request began
+    bool request_reported = false;         // client: on_request already sent for it
     bool ended = false;                    // a terminal verdict was already given
     bool closed = false;                   // the socket is closing or closed
   };
@@ -60,6 +62,7 @@ class Correlator {
   void on_data(const ngxw_data_event& e);
   void on_end(uint64_t id, Conn& c, const ngxw_conn_event& e);
   void on_client_status(Conn& c, const StatusLine& status);
+  void report_request(const Conn& c, int status, uint64_t now, uint64_t body_bytes);
   Place place_of_upstream(const Conn& c) const;
   const ConfigView* config_of(const Conn& c) const {
     return configs_ ? configs_->for_pid(c.tgid) : nullptr;

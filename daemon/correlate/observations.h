@@ -42,6 +42,23 @@ struct ClientStatusObservation {
   int status = 0;
 };
 
+// One client request that got its final answer (or was abandoned): the input of the
+// detectors (retry storms, body sizes, rates) and of the advice. The client address
+// and path live in memory only; they never become labels and are never printed raw.
+struct RequestObservation {
+  Place place;
+  std::string client;  // client IP
+  std::string method;
+  std::string path;  // without query string
+  int status = 0;    // final status nginx sent; 499/400 for an abandoned request
+  bool idempotent = false;
+  std::optional<uint64_t> content_length;  // request body size announced
+  uint64_t body_bytes_received = 0;        // request bytes nginx read
+  uint64_t ts_ns = 0;                      // when the request started
+  double duration_s = 0;                   // start to status
+  int upstream_failures = 0;               // upstream attempts that failed for it
+};
+
 class ObservationSink {
  public:
   virtual ~ObservationSink() = default;
@@ -52,6 +69,8 @@ class ObservationSink {
   virtual void on_client_visible(const ClientStatusObservation& s) = 0;
   // nginx retried after an upstream failure and the client got a good answer.
   virtual void on_retry_absorbed(const Place& place) = 0;
+  // Every finished client request (most sinks ignore it).
+  virtual void on_request(const RequestObservation&) {}
 };
 
 }  // namespace ngxwatch

@@ -360,7 +360,8 @@ def main():
         check_analyze(analyze, args.ngxwatch, tmp)
     unit = check_unit_contract()
     names = check_config(args.ngxwatch)
-    check_man(names)
+    suggest_flags, _ = help_flags(args.ngxwatch, "suggest")
+    check_man(names | set(suggest_flags))
     check_sysusers(unit)
     check_capabilities_suffice(args.ngxwatch, unit)
 

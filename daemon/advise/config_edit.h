@@ -1,0 +1,53 @@
+// Text-level edits of nginx configuration files and the unified diff they make. An
+// edit changes only what it must: the arguments of one directive, or one directive
+// inserted into a block with the indentation of its siblings. Comments, blank lines
+// and every other byte stay as written, so the diff applies to the real files.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ngxwatch::advise {
+
+struct Edit {
+  enum class Kind {
+    kSet,          // give the directive `target` at file:line the arguments `value`
+    kInsert,       // insert `name value;` into the block `target` opened at file:line
+    kInsertAfter,  // insert `name value;` right after the directive `target` at file:line
+  };
+  Kind kind = Kind::kSet;
+  std::string file;
+  int line = 0;
+  // The directive as parsed (name and arguments), to find it on its line: a line may
+  // hold several directives (`location /x { proxy_read_timeout 1s; ... }`).
+  std::string target_name;
+  std::vector<std::string> target_args;
+  std::string name;   // the directive written (kInsert); kSet keeps target_name
+  std::string value;  // its arguments as nginx text: `4s`, `Connection ""`
+};
+
+// File path -> contents.
+using FileSet = std::map<std::string, std::string>;
+
+struct EditResult {
+  bool ok = false;
+  std::string error;  // which edit could not be placed, and why
+  FileSet files;      // every input file, edited ones changed
+};
+
+// Applies `edits` to copies of `files`. Edits of one file are applied from its end
+// backwards so that the lines the others name stay valid.
+EditResult apply_edits(const FileSet& files, const std::vector<Edit>& edits);
+
+// `text` with every absolute `include` argument under directory `from` moved under
+// `to` (a copy of the tree must include its own files, not the originals).
+std::string rewrite_includes(const std::string& text, const std::string& from,
+                             const std::string& to);
+
+// A unified diff (`diff -u` format, `context` lines around each change) turning
+// `before` into `after`, with "--- a/NAME" / "+++ b/NAME" headers; "" when equal.
+std::string unified_diff(const std::string& name, const std::string& before,
+                         const std::string& after, int context = 3);
+
+}  // namespace ngxwatch::advise

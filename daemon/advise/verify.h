@@ -1,0 +1,31 @@
+// `nginx -t` on a copy: a suggestion is shown only when nginx accepts the configuration
+// with it applied. The copy keeps the files' layout under a temp directory, so
+// relative includes resolve as in the original; absolute includes are redirected
+// into the copy.
+#pragma once
+
+#include <string>
+
+#include "advise/config_edit.h"
+
+namespace ngxwatch::advise {
+
+struct VerifyOptions {
+  std::string nginx = "/usr/sbin/nginx";
+  std::string prefix;  // nginx -p (logs, temp paths, certificates); "" = compiled-in
+};
+
+struct VerifyResult {
+  bool ok = false;
+  std::string error;  // nginx's own words, with the copy's paths named as the originals
+};
+
+// The deepest directory holding every file ("/" at worst), without a trailing '/'.
+std::string common_directory(const FileSet& files);
+
+// Writes `files` (original path -> text) under a fresh temp directory and runs nginx
+// -t on the copy of `main_file`. The copy is removed afterwards.
+VerifyResult verify_config(const FileSet& files, const std::string& main_file,
+                           const VerifyOptions& options);
+
+}  // namespace ngxwatch::advise
