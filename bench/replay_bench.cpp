@@ -161,7 +161,9 @@ int main(int argc, char** argv) {
       events, secs, events / secs, static_cast<unsigned long long>(failures),
       correlator.connections());
   if (!write_to.empty()) {
-    TraceWriter w(write_to, kConfig);
+    TraceSnapshot snap;
+    snap.configs[1] = kConfig;
+    TraceWriter w(write_to, snap);
     for (const auto& r : g.records) w.write(r);
     if (!w.close()) {
       std::fprintf(stderr, "%s\n", w.error().c_str());

@@ -32,7 +32,7 @@ int record_trace(const RecordOptions& opts) {
     return 1;
   }
   auto open_writer = [&] {
-    writer = std::make_unique<TraceWriter>(opts.output, session->configs().current()->dump);
+    writer = std::make_unique<TraceWriter>(opts.output, session->configs().current()->snapshot);
     if (!writer->ok()) return false;
     for (const auto& r : early) writer->write(r);
     early.clear();

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
 #include <memory>
 
 #include "correlate/correlator.h"
@@ -25,17 +26,43 @@ std::unique_ptr<NginxConfigView> view_of(const std::string& dump) {
   }
 }
 
+// The configs of a recorded trace, by process: the recorded process map, extended
+// with the workers that forked during the recording (PROC events).
+class TraceConfigs : public ConfigLookup {
+ public:
+  explicit TraceConfigs(const TraceSnapshot& snap) : masters_(snap.masters) {
+    for (const auto& [master, text] : snap.configs) views_[master] = view_of(text);
+    if (views_.size() == 1) only_ = views_.begin()->second.get();
+  }
+  void learn(const ngxw_proc_event& p) {
+    if (p.action != NGXW_PROC_FORK) return;
+    auto parent = masters_.find(p.parent_tgid);
+    masters_[p.hdr.tgid] = parent != masters_.end() ? parent->second : p.parent_tgid;
+  }
+  const ConfigView* for_pid(uint32_t pid) const override {
+    auto m = masters_.find(pid);
+    if (m != masters_.end()) {
+      auto v = views_.find(m->second);
+      if (v != views_.end()) return v->second.get();
+    }
+    return only_;
+  }
+
+ private:
+  std::map<uint32_t, uint32_t> masters_;
+  std::map<uint32_t, std::unique_ptr<NginxConfigView>> views_;
+  const ConfigView* only_ = nullptr;
+};
+
 }  // namespace
 
 ReplayResult replay_trace(const std::string& path, ObservationSink& sink) {
   ReplayResult result;
-  std::unique_ptr<NginxConfigView> view;
-  std::unique_ptr<SingleConfig> configs;
+  std::unique_ptr<TraceConfigs> configs;
   std::unique_ptr<Correlator> correlator;
   result.error = read_trace(path, result.header, [&](std::span<const uint8_t> r) {
     if (!correlator) {  // the header (with the config snapshot) is read by now
-      view = view_of(result.header.config_text);
-      configs = std::make_unique<SingleConfig>(view.get());
+      configs = std::make_unique<TraceConfigs>(result.header.snapshot);
       correlator = std::make_unique<Correlator>(configs.get(), &sink);
     }
     DecodeResult d = decode_event(r);
@@ -43,6 +70,7 @@ ReplayResult replay_trace(const std::string& path, ObservationSink& sink) {
       ++result.bad_records;
       return;
     }
+    if (const auto* p = std::get_if<ngxw_proc_event>(&d.event)) configs->learn(*p);
     correlator->on_event(d.event);
   });
   result.events = correlator ? correlator->stats().events : 0;

@@ -91,14 +91,15 @@ bool ConfigRegistry::update(const NginxSnapshot& snap) {
   auto set = std::make_shared<ConfigSet>();
   for (const auto& p : snap.processes) {
     auto it = masters_.find(p.master);
+    set->snapshot.masters[static_cast<uint32_t>(p.pid)] = static_cast<uint32_t>(p.master);
     if (it != masters_.end() && it->second.config.view)
       set->by_pid[static_cast<uint32_t>(p.pid)] = it->second.config.view;
   }
+  for (const auto& [master, known] : masters_)
+    if (!known.config.dump.empty())
+      set->snapshot.configs[static_cast<uint32_t>(master)] = known.config.dump;
   set->masters = masters_.size();
-  if (!masters_.empty()) {
-    set->dump = masters_.begin()->second.config.dump;
-    if (masters_.size() == 1) set->only = masters_.begin()->second.config.view;
-  }
+  if (masters_.size() == 1) set->only = masters_.begin()->second.config.view;
   std::lock_guard<std::mutex> lk(mu_);
   current_ = set;
   ++version_;

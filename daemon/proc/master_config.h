@@ -10,6 +10,7 @@
 
 #include "correlate/nginx_config_view.h"
 #include "proc/nginx_scan.h"
+#include "source/trace_file.h"
 
 namespace ngxwatch {
 
@@ -26,7 +27,7 @@ MasterConfig load_master_config(const NginxProcess& master, const std::string& p
 struct ConfigSet : ConfigLookup {
   std::map<uint32_t, std::shared_ptr<const NginxConfigView>> by_pid;
   std::shared_ptr<const NginxConfigView> only;  // when exactly one master runs
-  std::string dump;                             // of the first master, for record
+  TraceSnapshot snapshot;  // every master's nginx -T and the process map, for record
   const ConfigView* for_pid(uint32_t pid) const override;
   size_t masters = 0;
 };

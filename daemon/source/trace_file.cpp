@@ -14,7 +14,10 @@ namespace ngxwatch {
 
 namespace {
 
-constexpr char kMagic[8] = {'N', 'G', 'X', 'W', 'T', 'R', 'C', '1'};
+constexpr char kMagic[8] = {'N', 'G', 'X', 'W', 'T', 'R', 'C', '2'};
+constexpr char kMagicV1[8] = {'N', 'G', 'X', 'W', 'T', 'R', 'C', '1'};
+constexpr uint32_t kMaxMasters = 1024;
+constexpr uint32_t kMaxProcesses = 1u << 20;
 constexpr uint32_t kMaxRecord = 1u << 16;   // far above any event size
 constexpr uint32_t kMaxConfig = 64u << 20;  // an nginx -T dump of a huge config
 
@@ -22,7 +25,7 @@ void put_u32(std::FILE* f, uint32_t v) { std::fwrite(&v, sizeof(v), 1, f); }
 
 }  // namespace
 
-TraceWriter::TraceWriter(const std::string& path, const std::string& config_text)
+TraceWriter::TraceWriter(const std::string& path, const TraceSnapshot& snapshot)
     : path_(path), buffer_(1 << 20) {
   f_ = std::fopen(path.c_str(), "wb");
   if (!f_) {
@@ -32,8 +35,17 @@ TraceWriter::TraceWriter(const std::string& path, const std::string& config_text
   std::setvbuf(f_, buffer_.data(), _IOFBF, buffer_.size());
   std::fwrite(kMagic, sizeof(kMagic), 1, f_);
   put_u32(f_, NGXW_EVENT_VERSION);
-  put_u32(f_, static_cast<uint32_t>(config_text.size()));
-  std::fwrite(config_text.data(), 1, config_text.size(), f_);
+  put_u32(f_, static_cast<uint32_t>(snapshot.configs.size()));
+  for (const auto& [master, text] : snapshot.configs) {
+    put_u32(f_, master);
+    put_u32(f_, static_cast<uint32_t>(text.size()));
+    std::fwrite(text.data(), 1, text.size(), f_);
+  }
+  put_u32(f_, static_cast<uint32_t>(snapshot.masters.size()));
+  for (const auto& [pid, master] : snapshot.masters) {
+    put_u32(f_, pid);
+    put_u32(f_, master);
+  }
 }
 
 TraceWriter::~TraceWriter() { close(); }
@@ -66,18 +78,48 @@ std::string read_trace_bytes(std::span<const uint8_t> bytes, const std::string& 
     pos += 4;
     return true;
   };
-  if (bytes.size() < sizeof(kMagic) || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
+  bool v1 = bytes.size() >= sizeof(kMagicV1) &&
+            std::memcmp(bytes.data(), kMagicV1, sizeof(kMagicV1)) == 0;
+  if (!v1 &&
+      (bytes.size() < sizeof(kMagic) || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0))
     return fail("not an ngxwatch trace (bad magic)");
   pos = sizeof(kMagic);
-  uint32_t config_len = 0;
-  if (!u32(header.event_version) || !u32(config_len)) return fail("truncated header");
+  if (!u32(header.event_version)) return fail("truncated header");
   if (header.event_version != NGXW_EVENT_VERSION)
     return fail("event version " + std::to_string(header.event_version) + ", this build reads " +
                 std::to_string(NGXW_EVENT_VERSION));
-  if (config_len > kMaxConfig || config_len > bytes.size() - pos)
-    return fail("config snapshot length " + std::to_string(config_len) + " exceeds the file");
-  header.config_text.assign(reinterpret_cast<const char*>(bytes.data() + pos), config_len);
-  pos += config_len;
+  auto text = [&](std::string& out) -> std::string {
+    uint32_t len = 0;
+    if (!u32(len)) return "truncated header";
+    if (len > kMaxConfig || len > bytes.size() - pos)
+      return "config snapshot length " + std::to_string(len) + " exceeds the file";
+    out.assign(reinterpret_cast<const char*>(bytes.data() + pos), len);
+    pos += len;
+    return "";
+  };
+  if (v1) {
+    std::string one;
+    if (auto e = text(one); !e.empty()) return fail(e);
+    if (!one.empty()) header.snapshot.configs[0] = one;
+  } else {
+    uint32_t masters = 0, processes = 0;
+    if (!u32(masters) || masters > kMaxMasters) return fail("invalid number of masters");
+    for (uint32_t i = 0; i < masters; ++i) {
+      uint32_t pid = 0;
+      if (!u32(pid)) return fail("truncated header");
+      if (auto e = text(header.snapshot.configs[pid]); !e.empty()) return fail(e);
+    }
+    if (!u32(processes) || processes > kMaxProcesses || processes > (bytes.size() - pos) / 8)
+      return fail("invalid number of processes");
+    for (uint32_t i = 0; i < processes; ++i) {
+      uint32_t pid = 0, master = 0;
+      u32(pid);
+      u32(master);
+      header.snapshot.masters[pid] = master;
+    }
+  }
+  if (!header.snapshot.configs.empty())
+    header.config_text = header.snapshot.configs.begin()->second;
   while (pos < bytes.size()) {
     uint32_t len = 0;
     if (!u32(len)) return fail("truncated record length");

@@ -1,7 +1,12 @@
 // The recorded event stream: `ngxwatch record` writes it, `ngxwatch analyze` reads it
 // back through the same pipeline. Layout (little endian):
-//   "NGXWTRC1" | u32 event version | u32 config length | config text (nginx -T) |
+//   "NGXWTRC2" | u32 event version |
+//   u32 masters | per master: u32 pid | u32 length | its config (nginx -T text) |
+//   u32 processes | per nginx process: u32 pid | u32 master pid |
 //   records: u32 length | length bytes (one ring-buffer record, as the kernel wrote it)
+// Several nginx masters may run on one host, each with its own configuration; the
+// process map says which one a worker's events are attributed with. ("NGXWTRC1",
+// a single config, is still read.)
 // A trace is untrusted input: every length is checked, a bad one is an error naming
 // the byte offset, never a crash.
 #pragma once
@@ -9,16 +14,23 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
 
 namespace ngxwatch {
 
+// What was running when the trace was recorded.
+struct TraceSnapshot {
+  std::map<uint32_t, std::string> configs;  // master pid -> its `nginx -T`
+  std::map<uint32_t, uint32_t> masters;     // nginx pid -> its master pid
+};
+
 class TraceWriter {
  public:
   // Opens (truncates) path; error() is set when it cannot.
-  TraceWriter(const std::string& path, const std::string& config_text);
+  TraceWriter(const std::string& path, const TraceSnapshot& snapshot);
   ~TraceWriter();
   TraceWriter(const TraceWriter&) = delete;
   TraceWriter& operator=(const TraceWriter&) = delete;
@@ -39,7 +51,8 @@ class TraceWriter {
 
 struct TraceHeader {
   uint32_t event_version = 0;
-  std::string config_text;
+  TraceSnapshot snapshot;
+  std::string config_text;  // the first master's config (what `suggest` advises on)
 };
 
 // Reads the whole trace; calls on_record for every record. Returns "" on success or
