@@ -6,6 +6,8 @@
 #include <iostream>
 
 #include "correlate/correlator.h"
+#include "detect/detectors.h"
+#include "export/failure_log.h"
 #include "correlate/nginx_config_view.h"
 #include "export/summary.h"
 #include "nginx/config_error.h"
@@ -84,13 +86,17 @@ int analyze_trace(const AnalyzeOptions& opts) {
   std::unique_ptr<NginxConfigView> view;
   std::unique_ptr<SingleConfig> configs;
   Summary summary;
+  Detectors detectors(&summary, /*live=*/false);
+  TeeSink sinks({&summary, &detectors});
   std::unique_ptr<Correlator> correlator;
-  uint64_t bad = 0;
+  uint64_t bad = 0, next_tick = 0;
   std::string err = read_trace(opts.input, header, [&](std::span<const uint8_t> r) {
     if (!correlator) {  // the header (with the config snapshot) is read by now
       view = view_of(header.config_text);
       configs = std::make_unique<SingleConfig>(view.get());
-      correlator = std::make_unique<Correlator>(configs.get(), &summary);
+      correlator = std::make_unique<Correlator>(configs.get(), &sinks);
+      detectors.set_configs(configs.get());
+      detectors.set_place_of([&](uint64_t s) { return correlator->place_of(s); });
     }
     DecodeResult d = decode_event(r);
     if (!d.ok) {
@@ -98,7 +104,15 @@ int analyze_trace(const AnalyzeOptions& opts) {
       return;
     }
     correlator->on_event(d.event);
+    detectors.on_event(d.event);
+    // Ticks in event time, as often as the live loop: the same verdicts on replay.
+    uint64_t now = event_time_ns(d.event);
+    if (now >= next_tick) {
+      detectors.tick(now);
+      next_tick = now + 250000000ull;
+    }
   });
+  summary.set_findings(detectors.findings());
   if (!err.empty()) {
     spdlog::error("{}", err);
     return 1;

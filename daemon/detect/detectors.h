@@ -26,8 +26,14 @@ class Detectors : public ObservationSink {
  public:
   // failures: where detector-made failures (worker_connections_exhausted,
   // temp_file_error) go; must not be a sink that feeds back into this one.
-  explicit Detectors(ObservationSink* failures)
-      : workers_(failures), temp_(failures) {}
+  // live = false (analyze of a recorded trace): no statvfs, this host's filesystems
+  // say nothing about the traced one.
+  explicit Detectors(ObservationSink* failures, bool live = true)
+      : workers_(failures),
+        temp_(
+            failures, {}, live ? TempDirDetector::StatFs{} : [](const std::string&) {
+              return std::optional<FsSpace>();
+            }) {}
 
   void set_configs(const ConfigLookup* configs) {
     workers_.set_configs(configs);
@@ -48,9 +54,7 @@ class Detectors : public ObservationSink {
   void on_failure(const FailureObservation&) override {}
   void on_client_visible(const ClientStatusObservation&) override {}
   void on_retry_absorbed(const Place&) override {}
-  void on_request(const RequestObservation& r) override {
-    storm_.on_request(r);
-  }
+  void on_request(const RequestObservation& r) override { storm_.on_request(r); }
 
   const RetryStormDetector& storm() const { return storm_; }
   const WorkerExhaustionDetector& workers() const { return workers_; }

@@ -116,8 +116,8 @@ void RetryStormDetector::judge(Loc& loc, uint64_t now_ns) {
   // or most requests succeed again.
   if (retries * 4 < o_.min_retries || ratio < o_.min_failure_ratio / 2) {
     loc.storm->active = false;
-    loc.storm->evidence += fmt("; ended after %.1f s",
-                               static_cast<double>(now_ns - loc.storm->onset_ns) / kNs);
+    loc.storm->evidence +=
+        fmt("; ended after %.1f s", static_cast<double>(now_ns - loc.storm->onset_ns) / kNs);
     ended_.push_back(*loc.storm);
     if (ended_.size() > 32) ended_.pop_front();
     loc.storm.reset();
@@ -126,15 +126,14 @@ void RetryStormDetector::judge(Loc& loc, uint64_t now_ns) {
   }
   loc.peak_rate = std::max(loc.peak_rate, rate);
   if (non_idempotent) loc.storm->severity = "critical";
-  loc.storm->evidence =
-      fmt("%.0f retries of failed requests in %.0f s", static_cast<double>(retries),
-          o_.recent_window_s) +
-      fmt(" from %.0f clients; %.1f req/s (peak %.1f)", static_cast<double>(clients.size()), rate,
-          loc.peak_rate) +
-      fmt(" vs baseline %.2f req/s; %.0f%% failing", baseline, ratio * 100) +
-      (loc.storm->severity == "critical"
-           ? "; non-idempotent requests retried (duplicate-processing risk)"
-           : "");
+  loc.storm->evidence = fmt("%.0f retries of failed requests in %.0f s",
+                            static_cast<double>(retries), o_.recent_window_s) +
+                        fmt(" from %.0f clients; %.1f req/s (peak %.1f)",
+                            static_cast<double>(clients.size()), rate, loc.peak_rate) +
+                        fmt(" vs baseline %.2f req/s; %.0f%% failing", baseline, ratio * 100) +
+                        (loc.storm->severity == "critical"
+                             ? "; non-idempotent requests retried (duplicate-processing risk)"
+                             : "");
 }
 
 std::vector<Finding> RetryStormDetector::findings() const {

@@ -21,14 +21,14 @@
 namespace ngxwatch {
 
 struct RetryStormOptions {
-  double repeat_window_s = 10;   // a failed request repeated within this is a retry
-  double recent_window_s = 5;    // the rate and ratio are judged over this window
+  double repeat_window_s = 10;    // a failed request repeated within this is a retry
+  double recent_window_s = 5;     // the rate and ratio are judged over this window
   double baseline_window_s = 60;  // the location's own history before that window
-  double min_rate = 4;           // req/s: below it nothing is a storm
-  double baseline_factor = 3;    // recent rate must exceed baseline x this
+  double min_rate = 4;            // req/s: below it nothing is a storm
+  double baseline_factor = 3;     // recent rate must exceed baseline x this
   double min_failure_ratio = 0.5;
-  size_t min_retries = 8;   // retries in the recent window
-  size_t min_clients = 1;   // distinct clients retrying
+  size_t min_retries = 8;       // retries in the recent window
+  size_t min_clients = 1;       // distinct clients retrying
   size_t max_tracked = 100000;  // failed (client, method, path) keys kept (bound)
 };
 
@@ -61,8 +61,8 @@ class RetryStormDetector {
   };
   struct Loc {
     Place place;
-    std::deque<Sample> recent;               // within recent_window_s
-    std::deque<uint64_t> history;            // request times within baseline window
+    std::deque<Sample> recent;     // within recent_window_s
+    std::deque<uint64_t> history;  // request times within baseline window
     std::optional<Finding> storm;
     double peak_rate = 0;
   };

@@ -41,8 +41,7 @@ void WorkerExhaustionDetector::on_close(const ngxw_conn_event& e) {
   // handshake: what ngx_event_accept does when ngx_get_connection() finds no free
   // connection. (A client_header_timeout close is seconds later; a client's own
   // close has origin peer.)
-  if (e.stats.bytes_recv != 0 || e.stats.opened_ns == 0 || e.hdr.ts_ns < e.stats.opened_ns)
-    return;
+  if (e.stats.bytes_recv != 0 || e.stats.opened_ns == 0 || e.hdr.ts_ns < e.stats.opened_ns) return;
   if (e.hdr.ts_ns - e.stats.opened_ns > static_cast<uint64_t>(o_.refuse_within_s * 1e9)) return;
   ++refused_;
   refusals_.push_back(e.hdr.ts_ns);

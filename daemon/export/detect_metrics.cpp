@@ -59,8 +59,7 @@ void DetectMetrics::update(const Detectors& d) {
   for (const auto& [path, p] : d.temp().paths()) {
     if (!p.space) continue;
     free_.Add({{"path", path}}).Set(static_cast<double>(p.space->free_bytes));
-    eta_.Add({{"path", path}})
-        .Set(p.eta_s ? *p.eta_s : std::numeric_limits<double>::infinity());
+    eta_.Add({{"path", path}}).Set(p.eta_s ? *p.eta_s : std::numeric_limits<double>::infinity());
   }
   ratio_.Add({}).Set(d.workers().busiest_ratio());
   std::map<std::pair<std::string, std::string>, int> active;
@@ -68,7 +67,8 @@ void DetectMetrics::update(const Detectors& d) {
     for (const char* sev : {"warning", "critical"}) active[{kind, sev}] = 0;
   for (const auto& f : d.findings())
     if (f.active) ++active[{f.kind, f.severity}];
-  for (const auto& [k, n] : active) findings_.Add({{"kind", k.first}, {"severity", k.second}}).Set(n);
+  for (const auto& [k, n] : active)
+    findings_.Add({{"kind", k.first}, {"severity", k.second}}).Set(n);
 }
 
 std::vector<prometheus::MetricFamily> DetectMetrics::Collect() const {

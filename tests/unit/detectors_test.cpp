@@ -43,7 +43,7 @@ TEST(RetryStorm, FailingRetriesFromManyClientsStartAStormWithinASecond) {
   auto f = d.findings();
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].kind, "retry_storm");
-  EXPECT_EQ(f[0].severity, "critical");  // POST: duplicate-processing risk
+  EXPECT_EQ(f[0].severity, "critical");             // POST: duplicate-processing risk
   EXPECT_EQ(f[0].onset_ns, 100 * kSec + kSec / 4);  // the first repeat
   EXPECT_NE(f[0].evidence.find("from 20 clients"), std::string::npos) << f[0].evidence;
   EXPECT_NE(f[0].evidence.find("non-idempotent"), std::string::npos);
@@ -178,8 +178,7 @@ TEST(WorkerExhaustion, RatioOfTheBusiestWorkerAndRefusals) {
   d.on_event(conn(NGXW_EV_CONN_OPEN, 100, master, 2 * kSec, 2 * kSec));
   d.on_event(conn(NGXW_EV_CONN_CLOSE, 100, master, 2 * kSec + 200000, 2 * kSec));
   // Not refusals: the client closed first; nginx closed after reading; a timeout.
-  d.on_event(conn(NGXW_EV_CONN_CLOSE, 101, master, 2 * kSec + 1000, 2 * kSec, 0,
-                  NGXW_ORIGIN_PEER));
+  d.on_event(conn(NGXW_EV_CONN_CLOSE, 101, master, 2 * kSec + 1000, 2 * kSec, 0, NGXW_ORIGIN_PEER));
   d.on_event(conn(NGXW_EV_CONN_CLOSE, 102, w1, 2 * kSec + 1000, 2 * kSec, 80));
   d.on_event(conn(NGXW_EV_CONN_CLOSE, 103, w1, 2 * kSec + 2000, kSec));
   EXPECT_EQ(d.refused(), 1u);
@@ -191,8 +190,8 @@ TEST(WorkerExhaustion, RatioOfTheBusiestWorkerAndRefusals) {
 
   // Everyone leaves: the finding ends once the refusals age out.
   for (uint64_t s = 1; s <= 16; ++s)
-    d.on_event(conn(NGXW_EV_CONN_CLOSE, s, s <= 15 ? w1 : w2, 4 * kSec, s * 1000, 10,
-                    NGXW_ORIGIN_PEER));
+    d.on_event(
+        conn(NGXW_EV_CONN_CLOSE, s, s <= 15 ? w1 : w2, 4 * kSec, s * 1000, 10, NGXW_ORIGIN_PEER));
   d.tick(20 * kSec);
   EXPECT_DOUBLE_EQ(d.busiest_ratio(), 0);
   EXPECT_FALSE(d.findings()[0].active);
