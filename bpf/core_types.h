@@ -123,7 +123,9 @@ struct trace_event_raw_sched_process_fork {
  * buffer is (see user_buffer() in ngxwatch.bpf.c). Arch-specific by nature. */
 #if defined(__TARGET_ARCH_x86)
 struct pt_regs {
+  unsigned long di; /* first argument of a user function (uprobe) */
   unsigned long si;
+  unsigned long ax; /* return value (uretprobe) */
   unsigned long orig_ax;
 };
 #elif defined(__TARGET_ARCH_arm64)

@@ -8,6 +8,8 @@
 #include "cli/kernel_session.h"
 #include "cli/service_notify.h"
 #include "correlate/correlator.h"
+#include "detect/detectors.h"
+#include "export/detect_metrics.h"
 #include "export/failure_log.h"
 #include "export/listen_check.h"
 #include "export/metrics.h"
@@ -32,8 +34,12 @@ int run_daemon(const RunOptions& opts) {
 
   auto metrics = std::make_shared<Metrics>(opts.max_locations);
   FailureLog failure_log;
-  TeeSink sinks({metrics.get(), &failure_log});
+  TeeSink detected({metrics.get(), &failure_log});  // failures the detectors find
+  Detectors detectors(&detected);
+  auto detect_metrics = std::make_shared<DetectMetrics>();
+  TeeSink sinks({metrics.get(), &failure_log, &detectors});
   Correlator correlator(nullptr, &sinks, ResetReasons::load());
+  detectors.set_place_of([&](uint64_t sock) { return correlator.place_of(sock); });
   std::unique_ptr<KernelSession> session;  // declared before use in the record callback
   uint64_t bad_records = 0;
 
@@ -47,6 +53,7 @@ int run_daemon(const RunOptions& opts) {
           return;
         }
         correlator.on_event(r.event);
+        detectors.on_event(r.event);
       },
       [&](const NginxSnapshot& s) { metrics->set_workers(s.active_workers()); }, &error);
   if (!session) return fail(error);
@@ -60,6 +67,7 @@ int run_daemon(const RunOptions& opts) {
     return fail("cannot listen on " + opts.listen + ": " + ex.what());
   }
   exposer->RegisterCollectable(metrics);
+  exposer->RegisterCollectable(detect_metrics);
 
   ServiceNotifier systemd;
   spdlog::info("ngxwatch watching nginx; metrics on http://{}/metrics", opts.listen);
@@ -73,6 +81,8 @@ int run_daemon(const RunOptions& opts) {
   std::shared_ptr<const ConfigSet> configs;
   std::string err = session->run(stop, [&] {
     systemd.tick();
+    detectors.tick(monotonic_ns());  // event time: the kernel's clock
+    detect_metrics->update(detectors);
     if (take_reload_request()) {
       systemd.reloading();
       std::string why;
@@ -98,6 +108,7 @@ int run_daemon(const RunOptions& opts) {
       config_version = session->configs().version();
       configs = session->configs().current();
       correlator.set_configs(configs.get());
+      detectors.set_configs(configs.get());
     }
   });
   systemd.stopping();

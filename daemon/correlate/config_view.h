@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "ngxwatch/events.h"
 
@@ -37,6 +39,11 @@ class ConfigView {
   // The upstream group a peer belongs to ("" if none), when no request was seen.
   virtual std::string upstream_for_peer(const std::string& peer) const = 0;
   virtual Timeouts timeouts(const Place& place) const = 0;
+  // events { worker_connections }: the per-worker connection limit (detectors).
+  virtual std::optional<int> worker_connections() const { return std::nullopt; }
+  // Effective client_body_temp_path / proxy_temp_path directories, each with its kind
+  // ("client_body" or "proxy"), absolute (detectors: temp-dir fill).
+  virtual std::vector<std::pair<std::string, std::string>> temp_paths() const { return {}; }
 };
 
 // Which configuration applies to an nginx process (several masters may run).
@@ -44,6 +51,8 @@ class ConfigLookup {
  public:
   virtual ~ConfigLookup() = default;
   virtual const ConfigView* for_pid(uint32_t pid) const = 0;
+  // Every distinct configuration in force (periodic checks such as statvfs).
+  virtual std::vector<const ConfigView*> views() const { return {}; }
 };
 
 // One configuration for every process (tests, analyze of a single-master trace).
@@ -51,6 +60,9 @@ class SingleConfig : public ConfigLookup {
  public:
   explicit SingleConfig(const ConfigView* view) : view_(view) {}
   const ConfigView* for_pid(uint32_t) const override { return view_; }
+  std::vector<const ConfigView*> views() const override {
+    return view_ ? std::vector<const ConfigView*>{view_} : std::vector<const ConfigView*>{};
+  }
 
  private:
   const ConfigView* view_;

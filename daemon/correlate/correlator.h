@@ -32,6 +32,12 @@ class Correlator {
   // Swapped by the event loop when nginx is reloaded; the caller keeps it alive.
   void set_configs(const ConfigLookup* configs) { configs_ = configs; }
   size_t connections() const { return conns_.size(); }
+  // Where the current request on a tracked socket goes (detectors attribute temp-file
+  // writes through it); nullopt when unknown.
+  std::optional<Place> place_of(uint64_t sock_id) const {
+    auto it = conns_.find(sock_id);
+    return it == conns_.end() ? std::nullopt : it->second.place;
+  }
   const CorrelatorStats& stats() const { return stats_; }
 
  private:

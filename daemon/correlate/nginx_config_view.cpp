@@ -5,6 +5,8 @@
 #include "nginx/server_selector.h"
 #include "nginx/units.h"
 
+#include <set>
+
 namespace ngxwatch {
 
 NginxConfigView::NginxConfigView(std::shared_ptr<const nginx::Config> config)
@@ -87,6 +89,42 @@ Timeouts NginxConfigView::compute_timeouts(const nginx::Location& loc) const {
   t.send_s = seconds("proxy_send_timeout", t.send_s);
   t.read_s = seconds("proxy_read_timeout", t.read_s);
   return t;
+}
+
+}  // namespace ngxwatch
+
+namespace ngxwatch {
+
+std::optional<int> NginxConfigView::worker_connections() const {
+  std::string v = config_->effective_events("worker_connections").value();
+  try {
+    int n = std::stoi(v);
+    if (n > 0) return n;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+std::vector<std::pair<std::string, std::string>> NginxConfigView::temp_paths() const {
+  // Every level may set its own path: collect the distinct effective values. The
+  // first argument is the directory (the rest are hash levels); a relative one is
+  // relative to the prefix nginx was started with.
+  std::set<std::pair<std::string, std::string>> out;
+  auto add = [&](const char* kind, const nginx::EffectiveValue& v) {
+    std::string path = v.value();
+    path = path.substr(0, path.find(' '));
+    if (path.empty()) return;
+    if (path[0] != '/') path = config_->build_info().prefix + "/" + path;
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    out.insert({kind, path});
+  };
+  add("client_body", config_->effective_http("client_body_temp_path"));
+  add("proxy", config_->effective_http("proxy_temp_path"));
+  for (const nginx::Location* loc : config_->all_locations()) {
+    add("client_body", config_->effective(*loc, "client_body_temp_path"));
+    add("proxy", config_->effective(*loc, "proxy_temp_path"));
+  }
+  return {out.begin(), out.end()};
 }
 
 }  // namespace ngxwatch

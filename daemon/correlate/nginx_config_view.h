@@ -22,6 +22,8 @@ class NginxConfigView : public ConfigView {
                                             std::string_view path) const override;
   std::string upstream_for_peer(const std::string& peer) const override;
   Timeouts timeouts(const Place& place) const override;
+  std::optional<int> worker_connections() const override;
+  std::vector<std::pair<std::string, std::string>> temp_paths() const override;
 
   const nginx::Config& config() const { return *config_; }
   // The Location a Place names, or null.

@@ -56,7 +56,8 @@ class TraceConfigs : public ConfigLookup {
 
 }  // namespace
 
-ReplayResult replay_trace(const std::string& path, ObservationSink& sink) {
+ReplayResult replay_trace(const std::string& path, ObservationSink& sink,
+                          const ReplayHooks& hooks) {
   ReplayResult result;
   std::unique_ptr<TraceConfigs> configs;
   std::unique_ptr<Correlator> correlator;
@@ -64,6 +65,7 @@ ReplayResult replay_trace(const std::string& path, ObservationSink& sink) {
     if (!correlator) {  // the header (with the config snapshot) is read by now
       configs = std::make_unique<TraceConfigs>(result.header.snapshot);
       correlator = std::make_unique<Correlator>(configs.get(), &sink);
+      if (hooks.on_start) hooks.on_start(*configs, *correlator);
     }
     DecodeResult d = decode_event(r);
     if (!d.ok) {
@@ -72,6 +74,7 @@ ReplayResult replay_trace(const std::string& path, ObservationSink& sink) {
     }
     if (const auto* p = std::get_if<ngxw_proc_event>(&d.event)) configs->learn(*p);
     correlator->on_event(d.event);
+    if (hooks.on_event) hooks.on_event(d.event);
   });
   result.events = correlator ? correlator->stats().events : 0;
   return result;

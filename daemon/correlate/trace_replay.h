@@ -4,9 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
+#include "correlate/config_view.h"
 #include "correlate/observations.h"
+#include "source/event.h"
 #include "source/trace_file.h"
 
 namespace ngxwatch {
@@ -18,6 +21,17 @@ struct ReplayResult {
   uint64_t bad_records = 0;  // malformed records skipped
 };
 
-ReplayResult replay_trace(const std::string& path, ObservationSink& sink);
+class Correlator;
+
+// Optional extra stages riding on the replay (the detectors in `analyze`).
+struct ReplayHooks {
+  // Once the trace's configs and the correlator exist.
+  std::function<void(const ConfigLookup& configs, const Correlator& correlator)> on_start;
+  // After the correlator has seen each event.
+  std::function<void(const Event& e)> on_event;
+};
+
+ReplayResult replay_trace(const std::string& path, ObservationSink& sink,
+                          const ReplayHooks& hooks = {});
 
 }  // namespace ngxwatch

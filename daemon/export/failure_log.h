@@ -43,6 +43,9 @@ class TeeSink : public ObservationSink {
   void on_retry_absorbed(const Place& p) override {
     for (auto* s : sinks_) s->on_retry_absorbed(p);
   }
+  void on_request(const RequestObservation& r) override {
+    for (auto* s : sinks_) s->on_request(r);
+  }
 
  private:
   std::vector<ObservationSink*> sinks_;

@@ -40,6 +40,14 @@ void Summary::on_retry_absorbed(const Place& place) {
 
 std::string Summary::text() const {
   std::ostringstream out;
+  if (!findings_.empty()) {
+    out << "FINDINGS (kind / severity / where: evidence)\n";
+    for (const auto& f : findings_)
+      out << "  " << f.kind << "  " << f.severity << "  "
+          << (f.subject.empty() ? or_dash(f.place.server) + " " + or_dash(f.place.location)
+                                : f.subject)
+          << (f.active ? "" : "  (ended)") << ": " << f.evidence << "\n";
+  }
   if (resets_.empty() && failures_.empty()) {
     out << "no resets and no failures on nginx sockets in this trace\n";
     return out.str();

@@ -6,8 +6,10 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "correlate/observations.h"
+#include "detect/finding.h"
 
 namespace ngxwatch {
 
@@ -18,6 +20,8 @@ class Summary : public ObservationSink {
   void on_client_visible(const ClientStatusObservation& s) override;
   void on_retry_absorbed(const Place& place) override;
 
+  // The detectors' verdicts over the whole trace (retry storms, exhaustion, temp fill).
+  void set_findings(std::vector<Finding> f) { findings_ = std::move(f); }
   std::string text() const;
   std::string json(uint64_t events, uint64_t bad_records) const;
 
@@ -46,6 +50,7 @@ class Summary : public ObservationSink {
   std::map<FailureKey, FailureRow> failures_;
   std::map<std::tuple<std::string, std::string, int>, uint64_t> visible_;
   std::map<std::pair<std::string, std::string>, uint64_t> absorbed_;
+  std::vector<Finding> findings_;
 };
 
 }  // namespace ngxwatch

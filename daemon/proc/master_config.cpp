@@ -1,5 +1,7 @@
 #include "proc/master_config.h"
 
+#include <set>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -104,6 +106,13 @@ bool ConfigRegistry::update(const NginxSnapshot& snap) {
   current_ = set;
   ++version_;
   return true;
+}
+
+std::vector<const ConfigView*> ConfigSet::views() const {
+  std::set<const ConfigView*> seen;
+  for (const auto& [pid, view] : by_pid) seen.insert(view.get());
+  if (only) seen.insert(only.get());
+  return {seen.begin(), seen.end()};
 }
 
 std::shared_ptr<const ConfigSet> ConfigRegistry::current() const {

@@ -29,6 +29,7 @@ struct ConfigSet : ConfigLookup {
   std::shared_ptr<const NginxConfigView> only;  // when exactly one master runs
   TraceSnapshot snapshot;  // every master's nginx -T and the process map, for record
   const ConfigView* for_pid(uint32_t pid) const override;
+  std::vector<const ConfigView*> views() const override;
   size_t masters = 0;
 };
 

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "ngxwatch.skel.h"
+#include "source/nginx_binaries.h"
 #include "source/preflight.h"
 
 namespace ngxwatch {
@@ -122,6 +123,36 @@ void BpfLoader::attach() {
     st.attached = true;
     spdlog::debug("probe {} attached as {}", st.name, st.style);
   }
+  attach_temp_uprobes();
+}
+
+void BpfLoader::attach_temp_uprobes() {
+  // See the comment above temp_write_enter in bpf/ngxwatch.bpf.c for why a uprobe.
+  ProbeStatus st;
+  st.name = "ngx_write_chain_to_temp_file";
+  st.style = "uprobe";
+  for (const std::string& binary : find_nginx_binaries()) {
+    bool ok = true;
+    for (bool ret : {false, true}) {
+      LIBBPF_OPTS(bpf_uprobe_opts, o, .retprobe = ret, .func_name = "ngx_write_chain_to_temp_file");
+      bpf_program* prog = ret ? skel_->progs.temp_write_exit : skel_->progs.temp_write_enter;
+      bpf_link* link = bpf_program__attach_uprobe_opts(prog, -1, binary.c_str(), 0, &o);
+      if (!link) {
+        ok = false;
+        st.error = binary + ": " + std::strerror(errno) +
+                   " (no ngx_write_chain_to_temp_file symbol? temp-file bytes not seen)";
+        break;
+      }
+      links_.push_back(link);
+    }
+    if (ok) spdlog::debug("temp-file uprobe attached to {}", binary);
+    st.attached = st.attached || ok;
+  }
+  if (!st.attached) {
+    if (st.error.empty()) st.error = "no nginx binary found";
+    spdlog::warn("probe {} not attached: {}", st.name, st.error);
+  }
+  probes_.push_back(st);
 }
 
 bool BpfLoader::any_reset_probe_attached() const {

@@ -43,6 +43,7 @@ class BpfLoader {
 
  private:
   explicit BpfLoader(ngxwatch_bpf* skel) : skel_(skel) {}
+  void attach_temp_uprobes();
   ngxwatch_bpf* skel_;
   std::vector<ProbeStatus> probes_;
   std::vector<bpf_link*> links_;

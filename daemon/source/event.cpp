@@ -46,6 +46,8 @@ DecodeResult decode_event(std::span<const uint8_t> bytes) {
       return copy_as<ngxw_proc_event>(bytes, h.type);
     case NGXW_EV_DATA:
       return copy_as<ngxw_data_event>(bytes, h.type);
+    case NGXW_EV_TEMP:
+      return copy_as<ngxw_temp_event>(bytes, h.type);
     default:
       return {false, {}, "unknown record type " + std::to_string(h.type)};
   }

@@ -11,7 +11,7 @@
 
 namespace ngxwatch {
 
-using Event = std::variant<ngxw_conn_event, ngxw_proc_event, ngxw_data_event>;
+using Event = std::variant<ngxw_conn_event, ngxw_proc_event, ngxw_data_event, ngxw_temp_event>;
 
 struct DecodeResult {
   bool ok = false;

@@ -10,7 +10,14 @@ RingReader::RingReader(int map_fd, Callback cb) : cb_(std::move(cb)) {
 
 RingReader::~RingReader() { ring_buffer__free(rb_); }
 
-int RingReader::poll(int timeout_ms) { return ring_buffer__poll(rb_, timeout_ms); }
+int RingReader::poll(int timeout_ms) {
+  int n = ring_buffer__poll(rb_, timeout_ms);
+  // Temp-file write events are submitted without a wakeup (one per spooled chunk would
+  // wake us thousands of times a second), and the kernel's adaptive wakeup stays quiet
+  // while unread records sit ahead: drain on every timeout, so nothing waits > timeout.
+  if (n == 0) n = ring_buffer__consume(rb_);
+  return n;
+}
 
 int RingReader::on_record(void* ctx, void* data, size_t size) {
   auto* self = static_cast<RingReader*>(ctx);

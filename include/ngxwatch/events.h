@@ -19,6 +19,7 @@
 #define NGXW_EVENT_VERSION 1
 #define NGXW_COMM_LEN 16
 #define NGXW_CAPTURE_BYTES 512
+#define NGXW_TEMP_NAME_LEN 192
 /* Reset reason when the kernel's tracepoint carries none (kernels before 6.10). */
 #define NGXW_REASON_NONE 0xffffffffu
 
@@ -28,6 +29,7 @@ enum ngxw_event_type {
   NGXW_EV_CONN_CLOSE = 3, /* a tracked socket reached TCP_CLOSE */
   NGXW_EV_PROC = 4,       /* an nginx process forked, exec'd or exited */
   NGXW_EV_DATA = 5,       /* first bytes of a request/response on a tracked socket */
+  NGXW_EV_TEMP = 6,       /* an nginx worker wrote to (or failed to write) a temp file */
 };
 
 enum ngxw_side {
@@ -133,6 +135,17 @@ struct ngxw_data_event {
   __u8 data[NGXW_CAPTURE_BYTES];
 };
 
+/* NGXW_EV_TEMP: one return of nginx's ngx_write_chain_to_temp_file() (client body or
+ * proxied response spooled to disk). Added without a version bump: existing record
+ * layouts are unchanged and older readers reject the unknown type per record. */
+struct ngxw_temp_event {
+  struct ngxw_event_header hdr;
+  __u64 client_sock_id;   /* client socket this worker read last (its current request) */
+  __u64 upstream_sock_id; /* upstream socket this worker read last */
+  __s64 ret;              /* bytes written; < 0: NGX_ERROR (create or write failed) */
+  char name[NGXW_TEMP_NAME_LEN]; /* the temp file's path, NUL-terminated */
+};
+
 /* Key of the per-CPU maps that count resets exactly in kernel. */
 struct ngxw_reset_key {
   __u8 side;
@@ -167,6 +180,7 @@ struct ngxw_proc_info {
   __u32 parent; /* parent tgid */
   __u32 pad;
   __u64 cur_client; /* kernel-maintained: the client socket this process read last */
+  __u64 cur_upstream; /* kernel-maintained: the upstream socket it read last */
 };
 
 /* Value of the seed map. */

@@ -50,6 +50,10 @@ TEST(EventLayout, MapKeys) {
   EXPECT_EQ(sizeof(ngxw_listen_key), 24u);
   EXPECT_EQ(sizeof(ngxw_tuple_key), 44u);
   EXPECT_EQ(sizeof(ngxw_seed), 8u);
-  EXPECT_EQ(sizeof(ngxw_proc_info), 16u);
+  EXPECT_EQ(sizeof(ngxw_proc_info), 24u);
   EXPECT_EQ(offsetof(ngxw_proc_info, cur_client), 8u);
+  EXPECT_EQ(offsetof(ngxw_proc_info, cur_upstream), 16u);
+  EXPECT_EQ(sizeof(ngxw_temp_event), 16u + 24u + NGXW_TEMP_NAME_LEN);
+  EXPECT_EQ(offsetof(ngxw_temp_event, ret), 32u);
+  EXPECT_EQ(offsetof(ngxw_temp_event, name), 40u);
 }
