@@ -13,6 +13,7 @@
 #include "cli/lint_command.h"
 #include "cli/run_command.h"
 #include "cli/trace_commands.h"
+#include "top/top_command.h"
 
 namespace ngxwatch {
 
@@ -23,10 +24,12 @@ struct CliOptions {
   RecordOptions record;
   AnalyzeOptions analyze;
   LintCommandOptions lint;
+  TopOptions top;
   CLI::App* run_cmd = nullptr;
   CLI::App* lint_cmd = nullptr;
   CLI::App* record_cmd = nullptr;
   CLI::App* analyze_cmd = nullptr;
+  CLI::App* top_cmd = nullptr;
 };
 
 std::unique_ptr<CLI::App> build_cli(CliOptions& opts);
