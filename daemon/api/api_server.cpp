@@ -148,9 +148,9 @@ void ApiServer::serve() {
           }
           // No newline within the limit: the rest of the stream cannot be framed.
           if (c.in.size() >= kMaxApiRequest) {
-            c.out += api_error("request too large (max " + std::to_string(kMaxApiRequest) +
-                               " bytes)") +
-                     "\n";
+            c.out +=
+                api_error("request too large (max " + std::to_string(kMaxApiRequest) + " bytes)") +
+                "\n";
             c.in.clear();
             c.closing = true;
           }

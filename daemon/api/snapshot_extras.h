@@ -18,11 +18,11 @@ namespace ngxwatch {
 
 struct StormInfo {
   Place place;
-  std::string method;        // the repeated request, e.g. "POST"
-  std::string path;          // without query string (never printed raw otherwise)
-  double rate_per_s = 0;     // requests per second now
+  std::string method;         // the repeated request, e.g. "POST"
+  std::string path;           // without query string (never printed raw otherwise)
+  double rate_per_s = 0;      // requests per second now
   double baseline_per_s = 0;  // the location's own recent rate
-  double failure_ratio = 0;  // 0..1
+  double failure_ratio = 0;   // 0..1
   int clients = 0;
   double onset_age_s = 0;  // seconds since the storm began
 };

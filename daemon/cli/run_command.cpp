@@ -57,7 +57,10 @@ int run_daemon(const RunOptions& opts) {
       [maps = session->maps()] { return maps.counter(NGXW_CTR_EVENTS_DROPPED); });
   ApiServer api;  // its own thread: a client can never stall this loop
   if (auto e = api.start(opts.api_socket, {{"snapshot", [&live] { return live.snapshot(); }},
-                                           {"ping", [] { return nlohmann::json{{"ok", true}}; }}});
+                                           {"ping",
+                                            [] {
+                                              return nlohmann::json{{"ok", true}};
+                                            }}});
       !e.empty())
     spdlog::error("local API disabled (ngxwatch top will not connect): {}", e);
   else

@@ -26,7 +26,7 @@ std::string cut(std::string s, int width) {
 }
 
 // The block elements of U+2581..U+2588, in UTF-8.
-const char* const kBlocks[] = {" ",        "\u2581", "\u2582", "\u2583", "\u2584",
+const char* const kBlocks[] = {" ",      "\u2581", "\u2582", "\u2583", "\u2584",
                                "\u2585", "\u2586", "\u2587", "\u2588"};
 const char kAscii[] = " .:-=+*#@";
 
@@ -72,7 +72,8 @@ std::string sparkline(const std::vector<uint64_t>& history, int width, bool unic
   size_t n = history.size();
   // Right-aligned: the newest second is the last cell; each cell takes the peak of
   // ceil(n / width) seconds so that a one-second burst stays visible.
-  size_t per = std::max<size_t>(1, (n + static_cast<size_t>(width) - 1) / static_cast<size_t>(width));
+  size_t per =
+      std::max<size_t>(1, (n + static_cast<size_t>(width) - 1) / static_cast<size_t>(width));
   for (size_t i = 0; i < n; ++i) {
     size_t from_end = (n - 1 - i) / per;
     if (from_end >= cells.size()) continue;
@@ -82,7 +83,8 @@ std::string sparkline(const std::vector<uint64_t>& history, int width, bool unic
   uint64_t peak = *std::max_element(cells.begin(), cells.end());
   std::string out;
   for (uint64_t c : cells) {
-    int level = peak == 0 || c == 0 ? 0 : 1 + static_cast<int>((c - 1) * 7 / std::max<uint64_t>(1, peak));
+    int level =
+        peak == 0 || c == 0 ? 0 : 1 + static_cast<int>((c - 1) * 7 / std::max<uint64_t>(1, peak));
     level = std::clamp(level, 0, 8);
     if (c > 0 && c == peak) level = 8;
     if (unicode)
@@ -126,7 +128,7 @@ std::string table_head(const TopColumns& c) {
 }
 
 std::string table_row(const TopRow& r, const TopColumns& c) {
-  std::string up = r.upstream.empty() ? "(client)" : r.upstream;
+  std::string up = r.upstream.empty() ? "-" : r.upstream;
   std::string s = fit(up, c.upstream);
   if (c.server) s += fit(r.server, c.server);
   s += fit(r.location.empty() ? "-" : r.location, c.location) +
@@ -155,8 +157,8 @@ std::vector<std::string> header_lines(const TopSnapshot& s, int width) {
     temp += t.path + " " + printf_string("%.0f%%", used) +
             (t.eta_s ? " full in " + format_age(*t.eta_s) : " not filling");
   }
-  std::string state = "storms " + std::to_string(s.active_storms) + "   " + temp +
-                      "   dropped " + format_count(s.dropped_events) + "   totals rst " +
+  std::string state = "storms " + std::to_string(s.active_storms) + "   " + temp + "   dropped " +
+                      format_count(s.dropped_events) + "   totals rst " +
                       format_count(s.total_resets) + " up-err " +
                       format_count(s.total_upstream_errors) + " cli-err " +
                       format_count(s.total_client_errors);
@@ -179,13 +181,12 @@ std::string plain_table(const TopModel& m, int width) {
 
 std::vector<std::string> detail_lines(const TopRow& r, int width) {
   std::vector<std::string> out;
-  out.push_back(cut("upstream " + (r.upstream.empty() ? std::string("(client)") : r.upstream) +
-                        "  server " + r.server + "  location " + r.location + "  phase " +
-                        r.phase,
+  out.push_back(cut("upstream " + (r.upstream.empty() ? std::string("-") : r.upstream) +
+                        "  server " + r.server + "  location " + r.location + "  phase " + r.phase,
                     width));
   out.push_back(cut(format_count(r.total) + " events (" + format_count(r.resets) + " resets, " +
-                        format_count(r.failures) + " failures), last " +
-                        format_age(r.last_age_s) + " ago",
+                        format_count(r.failures) + " failures), last " + format_age(r.last_age_s) +
+                        " ago",
                     width));
   for (const auto& e : r.latest) {
     std::string l = right(format_age(e.age_s), 6) + " " + fit(e.kind, 8) + e.request + "  " +
@@ -196,11 +197,12 @@ std::vector<std::string> detail_lines(const TopRow& r, int width) {
     if (!e.origin.empty()) l += "  by " + e.origin;
     out.push_back(cut(l, width));
     if (!e.cause.empty() || !e.evidence.empty())
-      out.push_back(cut("         " + e.cause + (e.evidence.empty() ? "" : ": " + e.evidence), width));
+      out.push_back(
+          cut("         " + e.cause + (e.evidence.empty() ? "" : ": " + e.evidence), width));
   }
-  out.push_back(cut("suggestion: " + (r.suggestion ? r.suggestion->title
-                                                   : std::string("not available yet")),
-                    width));
+  out.push_back(
+      cut("suggestion: " + (r.suggestion ? r.suggestion->title : std::string("not available yet")),
+          width));
   return out;
 }
 

@@ -30,12 +30,24 @@ bool edit_filter(TopViewState& st, TopModel& model, TopKey key, char ch) {
 bool apply_key(TopViewState& st, TopModel& model, TopKey key, char ch) {
   if (st.editing_filter) return edit_filter(st, model, key, ch);
   switch (key) {
-    case TopKey::kUp: model.move(-1); return true;
-    case TopKey::kDown: model.move(1); return true;
-    case TopKey::kPageUp: model.move(-10); return true;
-    case TopKey::kPageDown: model.move(10); return true;
-    case TopKey::kHome: model.move(-1000000); return true;
-    case TopKey::kEnd: model.move(1000000); return true;
+    case TopKey::kUp:
+      model.move(-1);
+      return true;
+    case TopKey::kDown:
+      model.move(1);
+      return true;
+    case TopKey::kPageUp:
+      model.move(-10);
+      return true;
+    case TopKey::kPageDown:
+      model.move(10);
+      return true;
+    case TopKey::kHome:
+      model.move(-1000000);
+      return true;
+    case TopKey::kEnd:
+      model.move(1000000);
+      return true;
     case TopKey::kEnter:
       st.detail = !st.detail;
       st.suggestion = false;
@@ -47,15 +59,28 @@ bool apply_key(TopViewState& st, TopModel& model, TopKey key, char ch) {
       else
         model.set_filter("");
       return true;
-    case TopKey::kBackspace: return false;
-    case TopKey::kChar: break;
+    case TopKey::kBackspace:
+      return false;
+    case TopKey::kChar:
+      break;
   }
   switch (ch) {
-    case 'q': case 'Q': st.quit = true; return true;
-    case 'k': model.move(-1); return true;
-    case 'j': model.move(1); return true;
-    case 's': model.cycle_sort(); return true;
-    case 'p': st.paused = !st.paused; return true;
+    case 'q':
+    case 'Q':
+      st.quit = true;
+      return true;
+    case 'k':
+      model.move(-1);
+      return true;
+    case 'j':
+      model.move(1);
+      return true;
+    case 's':
+      model.cycle_sort();
+      return true;
+    case 'p':
+      st.paused = !st.paused;
+      return true;
     case '/':
       st.editing_filter = true;
       st.filter_draft = model.filter();
@@ -64,7 +89,8 @@ bool apply_key(TopViewState& st, TopModel& model, TopKey key, char ch) {
       st.suggestion = !st.suggestion;
       st.detail = false;
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 

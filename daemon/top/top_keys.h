@@ -9,8 +9,18 @@
 
 namespace ngxwatch {
 
-enum class TopKey { kChar, kUp, kDown, kPageUp, kPageDown, kHome, kEnd, kEnter, kEscape,
-                    kBackspace };
+enum class TopKey {
+  kChar,
+  kUp,
+  kDown,
+  kPageUp,
+  kPageDown,
+  kHome,
+  kEnd,
+  kEnter,
+  kEscape,
+  kBackspace
+};
 
 struct TopViewState {
   bool quit = false;

@@ -27,7 +27,8 @@ std::optional<double> opt_num(const json& j, const char* k) {
 
 uint64_t count(const json& j, const char* k) {
   auto it = j.find(k);
-  return it != j.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+  if (it == j.end() || !it->is_number() || it->get<double>() < 0) return 0;
+  return it->get<uint64_t>();
 }
 
 TopRates rates(const json& j) {
@@ -85,8 +86,17 @@ std::optional<TopSnapshot> parse_snapshot(const json& j, std::string* error) {
   s.suggestion = suggestion(j.value("suggestion", json()));
   for (const auto& r : j["rows"]) {
     if (!r.is_object()) continue;
-    TopRow row{str(r, "upstream"), str(r, "server"), str(r, "location"), str(r, "phase"),
-               rates(r.value("rates", json())), 0, 0, 0, {}, num(r, "last_age_s"), {},
+    TopRow row{str(r, "upstream"),
+               str(r, "server"),
+               str(r, "location"),
+               str(r, "phase"),
+               rates(r.value("rates", json())),
+               0,
+               0,
+               0,
+               {},
+               num(r, "last_age_s"),
+               {},
                suggestion(r.value("suggestion", json()))};
     if (r.contains("totals") && r["totals"].is_object()) {
       row.total = count(r["totals"], "events");
@@ -94,15 +104,15 @@ std::optional<TopSnapshot> parse_snapshot(const json& j, std::string* error) {
       row.failures = count(r["totals"], "failures");
     }
     if (r.contains("history") && r["history"].is_array())
-      for (const auto& v : r["history"]) row.history.push_back(v.is_number_unsigned() ? v.get<uint64_t>() : 0);
+      for (const auto& v : r["history"])
+        row.history.push_back(v.is_number() && v.get<double>() >= 0 ? v.get<uint64_t>() : 0);
     if (r.contains("latest") && r["latest"].is_array())
       for (const auto& e : r["latest"]) {
         if (!e.is_object()) continue;
-        row.latest.push_back(TopEvent{str(e, "kind"), num(e, "age_s"), str(e, "request"),
-                                      str(e, "phase"), str(e, "cause"), str(e, "evidence"),
-                                      str(e, "peer"), str(e, "side"), str(e, "origin"),
-                                      str(e, "reason"), num(e, "request_bytes"),
-                                      num(e, "connection_age_s"), opt_num(e, "keepalive_idle_s")});
+        row.latest.push_back(TopEvent{
+            str(e, "kind"), num(e, "age_s"), str(e, "request"), str(e, "phase"), str(e, "cause"),
+            str(e, "evidence"), str(e, "peer"), str(e, "side"), str(e, "origin"), str(e, "reason"),
+            num(e, "request_bytes"), num(e, "connection_age_s"), opt_num(e, "keepalive_idle_s")});
       }
     s.rows.push_back(std::move(row));
   }
@@ -111,11 +121,16 @@ std::optional<TopSnapshot> parse_snapshot(const json& j, std::string* error) {
 
 const char* sort_name(SortKey k) {
   switch (k) {
-    case SortKey::kRate1s: return "rate 1s";
-    case SortKey::kRate10s: return "rate 10s";
-    case SortKey::kRate60s: return "rate 60s";
-    case SortKey::kTotal: return "total";
-    case SortKey::kName: return "name";
+    case SortKey::kRate1s:
+      return "rate 1s";
+    case SortKey::kRate10s:
+      return "rate 10s";
+    case SortKey::kRate60s:
+      return "rate 60s";
+    case SortKey::kTotal:
+      return "total";
+    case SortKey::kName:
+      return "name";
   }
   return "?";
 }
@@ -142,9 +157,7 @@ void TopModel::set_sort(SortKey k) {
   rebuild(keep);
 }
 
-void TopModel::cycle_sort() {
-  set_sort(static_cast<SortKey>((static_cast<int>(sort_) + 1) % 5));
-}
+void TopModel::cycle_sort() { set_sort(static_cast<SortKey>((static_cast<int>(sort_) + 1) % 5)); }
 
 void TopModel::move(int delta) {
   if (visible_.empty()) return;
@@ -164,10 +177,14 @@ void TopModel::rebuild(const std::string& keep_key) {
   }
   auto metric = [this](const TopRow* r) {
     switch (sort_) {
-      case SortKey::kRate1s: return r->rates.r1;
-      case SortKey::kRate10s: return r->rates.r10;
-      case SortKey::kRate60s: return r->rates.r60;
-      default: return static_cast<double>(r->total);
+      case SortKey::kRate1s:
+        return r->rates.r1;
+      case SortKey::kRate10s:
+        return r->rates.r10;
+      case SortKey::kRate60s:
+        return r->rates.r60;
+      default:
+        return static_cast<double>(r->total);
     }
   };
   std::stable_sort(visible_.begin(), visible_.end(), [&](const TopRow* a, const TopRow* b) {

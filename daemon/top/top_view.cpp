@@ -77,16 +77,40 @@ std::optional<TopInput> TopScreen::read(int timeout_ms) {
   if (c == ERR) return std::nullopt;
   TopInput in;
   switch (c) {
-    case KEY_RESIZE: in.resize = true; break;
-    case KEY_UP: in.key = TopKey::kUp; break;
-    case KEY_DOWN: in.key = TopKey::kDown; break;
-    case KEY_PPAGE: in.key = TopKey::kPageUp; break;
-    case KEY_NPAGE: in.key = TopKey::kPageDown; break;
-    case KEY_HOME: in.key = TopKey::kHome; break;
-    case KEY_END: in.key = TopKey::kEnd; break;
-    case KEY_ENTER: case '\n': case '\r': in.key = TopKey::kEnter; break;
-    case 27: in.key = TopKey::kEscape; break;
-    case KEY_BACKSPACE: case 127: case 8: in.key = TopKey::kBackspace; break;
+    case KEY_RESIZE:
+      in.resize = true;
+      break;
+    case KEY_UP:
+      in.key = TopKey::kUp;
+      break;
+    case KEY_DOWN:
+      in.key = TopKey::kDown;
+      break;
+    case KEY_PPAGE:
+      in.key = TopKey::kPageUp;
+      break;
+    case KEY_NPAGE:
+      in.key = TopKey::kPageDown;
+      break;
+    case KEY_HOME:
+      in.key = TopKey::kHome;
+      break;
+    case KEY_END:
+      in.key = TopKey::kEnd;
+      break;
+    case KEY_ENTER:
+    case '\n':
+    case '\r':
+      in.key = TopKey::kEnter;
+      break;
+    case 27:
+      in.key = TopKey::kEscape;
+      break;
+    case KEY_BACKSPACE:
+    case 127:
+    case 8:
+      in.key = TopKey::kBackspace;
+      break;
     default:
       if (c < 0 || c > 255) return std::nullopt;
       in.ch = static_cast<char>(c);
@@ -101,8 +125,10 @@ void TopScreen::draw_table(const TopModel& m, int top, int rows, int width) {
   int body = rows - 1;
   if (body <= 0) return;
   if (vis.empty()) {
-    line(top + 1, 0, m.filter().empty() ? "(no resets or upstream failures seen yet)"
-                                         : "(no row matches the filter)", width);
+    line(top + 1, 0,
+         m.filter().empty() ? "(no resets or upstream failures seen yet)"
+                            : "(no row matches the filter)",
+         width);
     return;
   }
   // Scroll so the selection stays in view.
@@ -133,9 +159,10 @@ void TopScreen::draw(const TopModel& m, const TopViewState& st, const std::strin
   if (h < 5 || w < 24) {
     // Too small for a table: one line that still says something useful.
     const auto& s = m.snapshot();
-    line(0, 0, status.empty() ? "rst/s " + format_rate(s.resets.r10) + " err/s " +
-                                    format_rate(s.upstream_errors.r10)
-                              : status,
+    line(0, 0,
+         status.empty()
+             ? "rst/s " + format_rate(s.resets.r10) + " err/s " + format_rate(s.upstream_errors.r10)
+             : status,
          w);
     wnoutrefresh(stdscr);
     doupdate();
