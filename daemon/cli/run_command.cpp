@@ -56,11 +56,7 @@ int run_daemon(const RunOptions& opts) {
   live.set_dropped_source(
       [maps = session->maps()] { return maps.counter(NGXW_CTR_EVENTS_DROPPED); });
   ApiServer api;  // its own thread: a client can never stall this loop
-  if (auto e = api.start(opts.api_socket, {{"snapshot", [&live] { return live.snapshot(); }},
-                                           {"ping",
-                                            [] {
-                                              return nlohmann::json{{"ok", true}};
-                                            }}});
+  if (auto e = api.start(opts.api_socket, {{"snapshot", [&live] { return live.snapshot(); }}});
       !e.empty())
     spdlog::error("local API disabled (ngxwatch top will not connect): {}", e);
   else
