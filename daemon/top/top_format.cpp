@@ -122,7 +122,7 @@ std::string table_head(const TopColumns& c) {
   s += fit("LOCATION", c.location) + fit("PHASE", c.phase) + right("1s/s", 6);
   if (c.r10) s += right("10s/s", 6);
   if (c.r60) s += right("60s/s", 6);
-  if (c.totals) s += right("TOTAL", 7);
+  if (c.totals) s += right("EVENTS", 7);
   if (c.spark) s += " " + fit("LAST 60s", c.spark);
   return s;
 }

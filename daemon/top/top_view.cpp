@@ -143,8 +143,12 @@ void TopScreen::draw_table(const TopModel& m, int top, int rows, int width) {
     std::string text = table_row(r, c);
     line(top + 1 + i, 0, fit(text, width), width, attr);
     int x = static_cast<int>(text.size()) + 1;
-    if (c.spark && x + c.spark <= width)
-      line(top + 1 + i, x, sparkline(r.history, c.spark, unicode_), width - x, attr);
+    // Sized in cells already; mvaddnstr would count the UTF-8 bytes of the blocks.
+    if (c.spark && x + c.spark <= width) {
+      attron(attr);
+      mvaddstr(top + 1 + i, x, sparkline(r.history, c.spark, unicode_).c_str());
+      attroff(attr);
+    }
   }
 }
 
@@ -168,9 +172,11 @@ void TopScreen::draw(const TopModel& m, const TopViewState& st, const std::strin
     doupdate();
     return;
   }
-  std::string title = "ngxwatch top  " + socket_ + "  sort: " + sort_name(m.sort());
+  // What the user changed comes first: on a narrow screen the socket path is cut.
+  std::string title = std::string("ngxwatch top  sort: ") + sort_name(m.sort());
   if (!m.filter().empty()) title += "  filter: " + m.filter();
   if (st.paused) title += "  PAUSED";
+  title += "  " + socket_;
   bar(0, title, w, A_REVERSE | (color_ ? COLOR_PAIR(kTitle) : A_NORMAL));
   int y = 1;
   auto head = header_lines(m.snapshot(), w);
