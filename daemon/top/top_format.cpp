@@ -102,8 +102,8 @@ TopColumns layout_columns(int width) {
   c.spark = width >= 140 ? 60 : width >= 120 ? 30 : width >= 76 ? 12 : 0;
   int numbers = 6 + (c.r10 ? 6 : 0) + (c.r60 ? 6 : 0) + (c.totals ? 7 : 0);
   int labels = std::max(12, width - numbers - (c.spark ? c.spark + 1 : 0));
-  c.server = width >= 120 ? labels / 5 : 0;
-  c.phase = std::clamp(labels / 5, 5, 11);
+  c.server = width >= 120 ? labels / 4 : 0;
+  c.phase = std::clamp(labels / 5, 6, 13);
   int rest = labels - c.phase - c.server;
   c.upstream = std::max(4, rest * 9 / 20);
   c.location = std::max(4, rest - c.upstream);
@@ -116,10 +116,17 @@ std::string fit(const std::string& s, int width) {
   return s + std::string(static_cast<size_t>(width) - s.size(), ' ');
 }
 
+namespace {
+
+// A label column: the text cut to leave one blank before the next column.
+std::string cell(const std::string& s, int width) { return fit(s, width - 1) + " "; }
+
+}  // namespace
+
 std::string table_head(const TopColumns& c) {
-  std::string s = fit("UPSTREAM", c.upstream);
-  if (c.server) s += fit("SERVER", c.server);
-  s += fit("LOCATION", c.location) + fit("PHASE", c.phase) + right("1s/s", 6);
+  std::string s = cell("UPSTREAM", c.upstream);
+  if (c.server) s += cell("SERVER", c.server);
+  s += cell("LOCATION", c.location) + cell("PHASE", c.phase) + right("1s/s", 6);
   if (c.r10) s += right("10s/s", 6);
   if (c.r60) s += right("60s/s", 6);
   if (c.totals) s += right("EVENTS", 7);
@@ -129,10 +136,10 @@ std::string table_head(const TopColumns& c) {
 
 std::string table_row(const TopRow& r, const TopColumns& c) {
   std::string up = r.upstream.empty() ? "-" : r.upstream;
-  std::string s = fit(up, c.upstream);
-  if (c.server) s += fit(r.server, c.server);
-  s += fit(r.location.empty() ? "-" : r.location, c.location) +
-       fit(r.phase.empty() ? "-" : r.phase, c.phase) + right(format_rate(r.rates.r1), 6);
+  std::string s = cell(up, c.upstream);
+  if (c.server) s += cell(r.server, c.server);
+  s += cell(r.location.empty() ? "-" : r.location, c.location) +
+       cell(r.phase.empty() ? "-" : r.phase, c.phase) + right(format_rate(r.rates.r1), 6);
   if (c.r10) s += right(format_rate(r.rates.r10), 6);
   if (c.r60) s += right(format_rate(r.rates.r60), 6);
   if (c.totals) s += right(format_count(r.total), 7);
