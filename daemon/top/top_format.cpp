@@ -196,9 +196,12 @@ std::vector<std::string> detail_lines(const TopRow& r, int width) {
                         " ago",
                     width));
   for (const auto& e : r.latest) {
-    std::string l = right(format_age(e.age_s), 6) + " " + fit(e.kind, 8) + e.request + "  " +
-                    e.phase + "  sent " + format_bytes(e.request_bytes) + "  conn age " +
-                    format_age(e.connection_age_s);
+    std::string l =
+        right(format_age(e.age_s), 6) + " " + fit(e.kind, 8) + e.request + "  " + e.phase;
+    // Bytes and connection age are measured on resets; a failure carries its evidence.
+    if (e.kind == "reset")
+      l += "  sent " + format_bytes(e.request_bytes) + "  conn age " +
+           format_age(e.connection_age_s);
     if (e.keepalive_idle_s) l += "  idle " + format_age(*e.keepalive_idle_s);
     if (!e.peer.empty()) l += "  peer " + e.peer;
     if (!e.origin.empty()) l += "  by " + e.origin;
