@@ -29,6 +29,9 @@ int fail(const std::string& line) {
 
 int run_daemon(const RunOptions& opts) {
   if (auto e = check_listen_address(opts.listen); !e.empty()) return fail(e);
+  // Before anything is loaded or started: a SIGINT/SIGTERM during start-up then ends
+  // the run cleanly (probes detached, API socket removed) instead of killing it.
+  const std::atomic<bool>& stop = install_stop_signals();
 
   auto metrics = std::make_shared<Metrics>(opts.max_locations);
   FailureLog failure_log;
@@ -70,7 +73,6 @@ int run_daemon(const RunOptions& opts) {
   }
   exposer->RegisterCollectable(metrics);
 
-  const std::atomic<bool>& stop = install_stop_signals();
   ServiceNotifier systemd;
   spdlog::info("ngxwatch watching nginx; metrics on http://{}/metrics", opts.listen);
   size_t attached = 0;
