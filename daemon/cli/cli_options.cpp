@@ -45,6 +45,8 @@ std::unique_ptr<CLI::App> build_cli(CliOptions& o) {
                   "distinct location labels kept; the rest fold into \"(other)\"")
       ->check(CLI::Range(1u, 100000u))
       ->capture_default_str();
+  run->add_option("--api-socket", o.run.api_socket, "local JSON API socket (mode 0660), for top")
+      ->capture_default_str();
 
   o.record_cmd =
       app->add_subcommand("record", "capture the event stream (and nginx's config) to a file");
@@ -63,6 +65,7 @@ std::unique_ptr<CLI::App> build_cli(CliOptions& o) {
 
   o.lint_cmd = add_lint_command(*app, o.lint);
   o.suggest_cmd = add_suggest_command(*app, o.suggest);
+  o.top_cmd = add_top_command(*app, o.top);
   return app;
 }
 

@@ -14,6 +14,7 @@
 #include "cli/run_command.h"
 #include "cli/suggest_command.h"
 #include "cli/trace_commands.h"
+#include "top/top_command.h"
 
 namespace ngxwatch {
 
@@ -25,11 +26,13 @@ struct CliOptions {
   AnalyzeOptions analyze;
   LintCommandOptions lint;
   SuggestOptions suggest;
+  TopOptions top;
   CLI::App* run_cmd = nullptr;
   CLI::App* lint_cmd = nullptr;
   CLI::App* record_cmd = nullptr;
   CLI::App* analyze_cmd = nullptr;
   CLI::App* suggest_cmd = nullptr;
+  CLI::App* top_cmd = nullptr;
 };
 
 std::unique_ptr<CLI::App> build_cli(CliOptions& opts);

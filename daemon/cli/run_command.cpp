@@ -5,6 +5,8 @@
 
 #include <memory>
 
+#include "api/api_server.h"
+#include "api/live_stats.h"
 #include "cli/kernel_session.h"
 #include "cli/service_notify.h"
 #include "correlate/correlator.h"
@@ -37,7 +39,8 @@ int run_daemon(const RunOptions& opts) {
   TeeSink detected({metrics.get(), &failure_log});  // failures the detectors find
   Detectors detectors(&detected);
   auto detect_metrics = std::make_shared<DetectMetrics>();
-  TeeSink sinks({metrics.get(), &failure_log, &detectors});
+  LiveStats live;  // what `ngxwatch top` shows, over the local API
+  TeeSink sinks({metrics.get(), &failure_log, &detectors, &live});
   Correlator correlator(nullptr, &sinks, ResetReasons::load());
   detectors.set_place_of([&](uint64_t sock) { return correlator.place_of(sock); });
   std::unique_ptr<KernelSession> session;  // declared before use in the record callback
@@ -59,6 +62,14 @@ int run_daemon(const RunOptions& opts) {
   if (!session) return fail(error);
   metrics->attach_kernel(session->maps());
   metrics->set_probes(session->probes());
+  live.set_dropped_source(
+      [maps = session->maps()] { return maps.counter(NGXW_CTR_EVENTS_DROPPED); });
+  ApiServer api;  // its own thread: a client can never stall this loop
+  if (auto e = api.start(opts.api_socket, {{"snapshot", [&live] { return live.snapshot(); }}});
+      !e.empty())
+    spdlog::error("local API disabled (ngxwatch top will not connect): {}", e);
+  else
+    spdlog::info("local API on {}", opts.api_socket);
 
   std::unique_ptr<prometheus::Exposer> exposer;
   try {
@@ -93,10 +104,12 @@ int run_daemon(const RunOptions& opts) {
         metrics->set_max_locations(fresh->max_locations);
         session->set_scan_interval(std::chrono::milliseconds(fresh->session.scan_interval_ms));
         if (fresh->listen != current.listen ||
-            fresh->session.ringbuf_mib != current.session.ringbuf_mib)
-          spdlog::warn("reload: listen and ringbuf-mib take effect after a restart");
+            fresh->session.ringbuf_mib != current.session.ringbuf_mib ||
+            fresh->api_socket != current.api_socket)
+          spdlog::warn("reload: listen, ringbuf-mib and api-socket take effect after a restart");
         fresh->listen = current.listen;
         fresh->session.ringbuf_mib = current.session.ringbuf_mib;
+        fresh->api_socket = current.api_socket;
         fresh->reload = current.reload;
         current = *fresh;
         spdlog::info("reload: configuration re-read");
