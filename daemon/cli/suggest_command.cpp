@@ -7,6 +7,7 @@
 
 #include "advise/suggest_report.h"
 #include "common/file_read.h"
+#include "correlate/nginx_config_view.h"
 #include "correlate/trace_replay.h"
 #include "nginx/nginx_config.h"
 
@@ -55,6 +56,29 @@ CLI::App* add_suggest_command(CLI::App& app, SuggestOptions& o) {
   return cmd;
 }
 
+// A trace may hold several masters' configurations (several nginx on one host):
+// advise on the one whose servers and locations the measurements are about.
+const std::string* config_for(const TraceHeader& header, const advise::Measurements& m,
+                              const nginx::BuildInfo& build) {
+  const std::string* best = nullptr;
+  size_t best_hits = 0;
+  for (const auto& [master, text] : header.snapshot.configs) {
+    size_t hits = 0;
+    try {
+      NginxConfigView view(std::make_shared<nginx::Config>(nginx::load_from_dump(text, build)));
+      for (const auto& [key, unused] : m.locations())
+        hits += view.location_of(Place{"", key.first, key.second}) != nullptr;
+    } catch (const std::exception&) {
+      // Not loadable here: it cannot be the one to advise on, unless it is the only one.
+    }
+    if (!best || hits > best_hits) {
+      best = &text;
+      best_hits = hits;
+    }
+  }
+  return best;
+}
+
 int run_suggest_command(const SuggestOptions& o) {
   if (o.trace.empty()) {
     return input_error(
@@ -72,10 +96,10 @@ int run_suggest_command(const SuggestOptions& o) {
   try {
     if (!o.conf.empty()) {
       config = nginx::load_from_file(o.conf, o.prefix, build);
-    } else if (replay.header.config_text.empty()) {
+    } else if (replay.header.snapshot.configs.empty()) {
       return input_error(o.trace + " holds no nginx configuration: use --conf");
     } else {
-      config = nginx::load_from_dump(replay.header.config_text, build);
+      config = nginx::load_from_dump(*config_for(replay.header, measurements, build), build);
       notes = compare_with_disk(*config);
     }
   } catch (const std::exception& e) {

@@ -103,14 +103,19 @@ def failures(args, trace):
 
 
 def with_config(trace, out, edit):
-    """A copy of `trace` whose config snapshot is `edit(snapshot)`."""
+    """A copy of `trace` (format NGXWTRC2) whose masters' config snapshots are edited."""
     with open(trace, "rb") as f:
         data = f.read()
-    (n,) = struct.unpack_from("<I", data, 12)
-    text = edit(data[16:16 + n].decode())
-    blob = text.encode()
+    h.check(data[:8] == b"NGXWTRC2", f"unexpected trace magic {data[:8]!r}")
+    (masters,) = struct.unpack_from("<I", data, 12)
+    pos, parts = 16, [data[:16]]
+    for _ in range(masters):
+        pid, n = struct.unpack_from("<II", data, pos)
+        blob = edit(data[pos + 8:pos + 8 + n].decode()).encode()
+        parts.append(struct.pack("<II", pid, len(blob)) + blob)
+        pos += 8 + n
     with open(out, "wb") as f:
-        f.write(data[:12] + struct.pack("<I", len(blob)) + blob + data[16 + n:])
+        f.write(b"".join(parts) + data[pos:])
 
 
 def check_evidence(report):
