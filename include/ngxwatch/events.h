@@ -140,9 +140,9 @@ struct ngxw_data_event {
  * layouts are unchanged and older readers reject the unknown type per record. */
 struct ngxw_temp_event {
   struct ngxw_event_header hdr;
-  __u64 client_sock_id;   /* client socket this worker read last (its current request) */
-  __u64 upstream_sock_id; /* upstream socket this worker read last */
-  __s64 ret;              /* bytes written; < 0: NGX_ERROR (create or write failed) */
+  __u64 client_sock_id;          /* client socket this worker read last (its current request) */
+  __u64 upstream_sock_id;        /* upstream socket this worker read last */
+  __s64 ret;                     /* bytes written; < 0: NGX_ERROR (create or write failed) */
   char name[NGXW_TEMP_NAME_LEN]; /* the temp file's path, NUL-terminated */
 };
 
@@ -179,7 +179,7 @@ struct ngxw_tuple_key {
 struct ngxw_proc_info {
   __u32 parent; /* parent tgid */
   __u32 pad;
-  __u64 cur_client; /* kernel-maintained: the client socket this process read last */
+  __u64 cur_client;   /* kernel-maintained: the client socket this process read last */
   __u64 cur_upstream; /* kernel-maintained: the upstream socket it read last */
 };
 
