@@ -214,5 +214,5 @@ TEST(TopFormat, LayoutFitsEveryWidth) {
   EXPECT_NE(text.find("temp: /b 95% full in 30s"), std::string::npos);
   auto detail = detail_lines(*m.visible()[0], 100);
   EXPECT_NE(detail[2].find("POST /upload/x?<redacted>"), std::string::npos);
-  EXPECT_EQ(detail.back(), "suggestion: not available yet");
+  EXPECT_EQ(detail.back(), "suggestion: none");
 }
