@@ -85,21 +85,60 @@ LiveReport suggest_live(const Measurements& m, const ConfigSet& configs,
 }
 
 LiveSuggest::LiveSuggest(Compute compute, Clock clock, uint64_t ttl_ms)
-    : compute_(std::move(compute)), clock_(std::move(clock)), ttl_ms_(ttl_ms) {}
+    : compute_(std::move(compute)), clock_(std::move(clock)), ttl_ms_(ttl_ms) {
+  refresher_ = std::thread([this] { refresh_loop(); });
+}
+
+void LiveSuggest::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (refresher_.joinable()) refresher_.join();
+}
+
+bool LiveSuggest::fresh(uint64_t now) const { return cached_ && now - made_ms_ < ttl_ms_; }
 
 std::shared_ptr<const LiveReport> LiveSuggest::report() const {
-  std::lock_guard lock(mu_);
-  uint64_t now = clock_();
-  if (cached_ && now - made_ms_ < ttl_ms_) return cached_;
-  LiveReport fresh;
-  try {
-    fresh = compute_();
-  } catch (const std::exception& e) {
-    fresh.error = std::string("cannot make suggestions: ") + e.what();
+  std::lock_guard computing(compute_mu_);
+  {
+    std::lock_guard lock(mu_);
+    if (fresh(clock_())) return cached_;
   }
-  cached_ = std::make_shared<const LiveReport>(std::move(fresh));
-  made_ms_ = now;
+  uint64_t started = clock_();
+  LiveReport made;
+  try {
+    made = compute_();
+  } catch (const std::exception& e) {
+    made.error = std::string("cannot make suggestions: ") + e.what();
+  }
+  auto shared = std::make_shared<const LiveReport>(std::move(made));
+  std::lock_guard lock(mu_);
+  cached_ = shared;
+  made_ms_ = started;
+  return shared;
+}
+
+std::shared_ptr<const LiveReport> LiveSuggest::latest() const {
+  std::lock_guard lock(mu_);
+  if (!fresh(clock_()) && !stopping_) {
+    wanted_ = true;
+    wake_.notify_one();
+  }
   return cached_;
+}
+
+void LiveSuggest::refresh_loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    wake_.wait(lock, [this] { return wanted_ || stopping_; });
+    if (stopping_) return;
+    wanted_ = false;
+    lock.unlock();
+    report();
+    lock.lock();
+  }
 }
 
 nlohmann::json LiveSuggest::reply() const {
@@ -110,7 +149,8 @@ nlohmann::json LiveSuggest::reply() const {
 
 std::optional<SuggestionInfo> LiveSuggest::suggestion_for(const Place& place,
                                                           const std::string&) const {
-  auto r = report();
+  auto r = latest();
+  if (!r) return std::nullopt;
   auto at_location = pick(r->report, [&](const Suggestion& s) {
     return !s.location.empty() && s.server == place.server && s.location == place.location;
   });
@@ -121,7 +161,9 @@ std::optional<SuggestionInfo> LiveSuggest::suggestion_for(const Place& place,
 }
 
 std::optional<SuggestionInfo> LiveSuggest::top_suggestion() const {
-  return pick(report()->report, [](const Suggestion&) { return true; });
+  auto r = latest();
+  if (!r) return std::nullopt;
+  return pick(r->report, [](const Suggestion&) { return true; });
 }
 
 }  // namespace ngxwatch::advise

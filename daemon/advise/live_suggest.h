@@ -12,7 +12,9 @@
 //
 // LiveSuggest caches the last report for a few seconds: `top` refreshes twice a second
 // and every snapshot asks for the rows' suggestions, which must not spawn nginx -t
-// each time.
+// each time. The snapshot never waits for nginx -t either (top gives a snapshot
+// 500 ms): its look-ups read the cache and, when it is stale, wake a refresher thread;
+// only {"get":"suggest"} waits for a fresh report.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -20,9 +22,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "advise/measurements.h"
 #include "advise/suggest_report.h"
@@ -64,10 +68,19 @@ class LiveSuggest : public SnapshotExtras {
   static constexpr uint64_t kDefaultTtlMs = 5000;
 
   LiveSuggest(Compute compute, Clock clock, uint64_t ttl_ms = kDefaultTtlMs);
+  ~LiveSuggest() { stop(); }
+  LiveSuggest(const LiveSuggest&) = delete;
+  LiveSuggest& operator=(const LiveSuggest&) = delete;
 
-  // The cached report, made anew when older than the ttl. Callers of the same period
-  // share one computation (the mutex is held while it runs).
+  // Joins the refresher: call before what `compute` reads goes away. Idempotent.
+  void stop();
+
+  // The cached report, made anew (blocking) when older than the ttl. Callers of the
+  // same period share one computation.
   std::shared_ptr<const LiveReport> report() const;
+  // Never blocks on a computation: the cached report (null before the first), and a
+  // refresh in the background when it is stale.
+  std::shared_ptr<const LiveReport> latest() const;
   // The API's {"get":"suggest"} reply: the report as `suggest --json` prints it.
   nlohmann::json reply() const;
 
@@ -79,12 +92,20 @@ class LiveSuggest : public SnapshotExtras {
   std::optional<SuggestionInfo> top_suggestion() const override;
 
  private:
+  void refresh_loop();
+  bool fresh(uint64_t now) const;  // with mu_ held
+
   Compute compute_;
   Clock clock_;
   uint64_t ttl_ms_;
-  mutable std::mutex mu_;
+  mutable std::mutex compute_mu_;  // one computation at a time
+  mutable std::mutex mu_;          // the fields below
+  mutable std::condition_variable wake_;
   mutable std::shared_ptr<const LiveReport> cached_;
   mutable uint64_t made_ms_ = 0;
+  mutable bool wanted_ = false;
+  bool stopping_ = false;
+  std::thread refresher_;
 };
 
 }  // namespace ngxwatch::advise

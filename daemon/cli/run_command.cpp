@@ -72,6 +72,10 @@ int run_daemon(const RunOptions& opts) {
         return advise::suggest_live(measurements.copy(), *session->configs().current(), verify);
       },
       LiveStats::steady_ms);
+  // Its refresher thread reads `measurements` and `session`: joined before they go,
+  // whichever way this function returns (`live` keeps the object itself alive longer).
+  std::unique_ptr<advise::LiveSuggest, void (*)(advise::LiveSuggest*)> stop_suggestions(
+      suggestions.get(), [](advise::LiveSuggest* s) { s->stop(); });
   live.add_extras(suggestions);
   ApiServer api;  // its own thread: a client can never stall this loop
   if (auto e =

@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "advise/live_suggest.h"
 #include "api/api_request.h"
 #include "nginx/nginx_config.h"
@@ -45,14 +49,15 @@ LiveReport sample() {
   return r;
 }
 
+// Atomics: the refresher thread reads the clock and computes too.
 struct Fixture {
-  uint64_t now = 1000;
-  int computed = 0;
+  std::atomic<uint64_t> now = 1000;
+  std::atomic<int> computed = 0;
   LiveSuggest live{[this] {
                      ++computed;
                      return sample();
                    },
-                   [this] { return now; }, 5000};
+                   [this] { return now.load(); }, 5000};
 };
 
 TEST(LiveSuggest, CachesTheReportForTheTtl) {
@@ -71,14 +76,14 @@ TEST(LiveSuggest, CachesTheReportForTheTtl) {
 }
 
 TEST(LiveSuggest, AFailedComputationIsAnErrorReplyAndCachedToo) {
-  uint64_t now = 0;
-  int calls = 0;
+  std::atomic<uint64_t> now = 0;
+  std::atomic<int> calls = 0;
   LiveSuggest live(
       [&]() -> LiveReport {
         ++calls;
         throw std::runtime_error("boom");
       },
-      [&] { return now; });
+      [&] { return now.load(); });
   json reply = live.reply();
   ASSERT_TRUE(reply.contains("error"));
   EXPECT_NE(reply["error"].get<std::string>().find("boom"), std::string::npos);
@@ -87,8 +92,30 @@ TEST(LiveSuggest, AFailedComputationIsAnErrorReplyAndCachedToo) {
   EXPECT_FALSE(live.top_suggestion());
 }
 
+bool eventually(const std::function<bool()>& cond) {
+  for (int i = 0; i < 400 && !cond(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  return cond();
+}
+
+TEST(LiveSuggest, SnapshotLookUpsNeverWaitButRefreshInTheBackground) {
+  Fixture f;
+  // Nothing cached yet: no suggestion now, a computation starts on the side.
+  EXPECT_FALSE(f.live.top_suggestion());
+  ASSERT_TRUE(eventually([&] { return f.computed == 1; }));
+  ASSERT_TRUE(eventually([&] { return f.live.top_suggestion().has_value(); }));
+  f.now += 6000;  // stale: the old one is still shown while a new one is made
+  EXPECT_TRUE(f.live.suggestion_for(Place{"app", "shop.test", "/report/"}, "response"));
+  EXPECT_TRUE(eventually([&] { return f.computed == 2; }));
+  f.live.stop();
+  f.live.stop();  // idempotent, and look-ups after it do not wake anything
+  f.now += 6000;
+  EXPECT_TRUE(f.live.top_suggestion());
+}
+
 TEST(LiveSuggest, RowGetsItsLocationsVerifiedSuggestionElseItsUpstreams) {
   Fixture f;
+  f.live.report();
   auto at_report = f.live.suggestion_for(Place{"app", "shop.test", "/report/"}, "response");
   ASSERT_TRUE(at_report);
   EXPECT_EQ(at_report->title, "title of read-timeout");  // the one with a diff wins
