@@ -65,14 +65,16 @@ Measurements SharedMeasurements::copy() const {
 
 LiveReport suggest_live(const Measurements& m, const ConfigSet& configs,
                         const VerifyOptions& fallback) {
-  // Several pids share a master's view: each configuration is a candidate once.
-  std::set<const NginxConfigView*> unique;
-  if (configs.only) unique.insert(configs.only.get());
+  // Several pids share a master's view: each configuration is a candidate once, in
+  // pid order (a tie goes to the same master every time, as in the trace replay).
+  std::vector<const NginxConfigView*> candidates;
+  std::set<const NginxConfigView*> seen;
   for (const auto& [pid, view] : configs.by_pid)
-    if (view) unique.insert(view.get());
-  if (unique.empty())
+    if (view && seen.insert(view.get()).second) candidates.push_back(view.get());
+  if (configs.only && seen.insert(configs.only.get()).second)
+    candidates.push_back(configs.only.get());
+  if (candidates.empty())
     return LiveReport{"no nginx master's configuration is loaded (is nginx running?)", {}};
-  std::vector<const NginxConfigView*> candidates(unique.begin(), unique.end());
   const NginxConfigView* chosen = candidates[most_measured(m, candidates)];
   if (suggest(m, chosen->config()).empty()) return LiveReport{};
   // The copy is checked by the binary and prefix the master itself runs with.

@@ -177,6 +177,14 @@ upstream backend_app {{ server {app_up.address}; }}
     return nginx, port, (ka_up, slow_up, app_up)
 
 
+def cleanup(nginx, upstreams, tmp):
+    """Undoes make_nginx and removes the test's temp dir."""
+    nginx.cleanup()
+    for u in upstreams:
+        u.close()
+    subprocess.run(["rm", "-rf", tmp])
+
+
 def body(args, nginx_bin):
     nginx, port, upstreams = make_nginx(nginx_bin)
     tmp = tempfile.mkdtemp(prefix="ngxwatch-suggest-e2e-")
@@ -249,10 +257,7 @@ def body(args, nginx_bin):
         print(nginx.error_log()[-3000:])
         raise
     finally:
-        nginx.cleanup()
-        for u in upstreams:
-            u.close()
-        subprocess.run(["rm", "-rf", tmp])
+        cleanup(nginx, upstreams, tmp)
 
 
 if __name__ == "__main__":

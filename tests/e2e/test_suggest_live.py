@@ -145,10 +145,7 @@ def body(args, nginx_bin):
     finally:
         if daemon and daemon.proc.poll() is None:
             daemon.proc.kill()
-        nginx.cleanup()
-        for u in upstreams:
-            u.close()
-        subprocess.run(["rm", "-rf", tmp])
+        loop.cleanup(nginx, upstreams, tmp)
 
 
 if __name__ == "__main__":
