@@ -3,6 +3,7 @@
 #include <curses.h>
 #include <langinfo.h>
 
+#include <algorithm>
 #include <clocale>
 #include <cstdlib>
 #include <cstring>
@@ -33,17 +34,27 @@ std::vector<std::string> suggestion_lines(const TopModel& m, int width) {
       r && r->suggestion ? r->suggestion : m.snapshot().suggestion;
   // The daemon has none: nothing measured yet that a config change would fix.
   if (!s) return {"no suggestion: nothing measured so far has a config fix"};
-  std::vector<std::string> out{"suggestion: " + s->title};
-  if (!s->evidence.empty()) out.push_back("evidence: " + s->evidence);
-  size_t start = 0;
-  while (start < s->diff.size()) {
+  // Words are wrapped, the diff's lines only cut: they must stay as they apply.
+  std::vector<std::string> out;
+  auto wrapped = [&](const std::string& text) {
+    for (size_t start = 0; start < text.size();) {
+      size_t end = std::min(text.size(), start + static_cast<size_t>(std::max(width, 1)));
+      if (end < text.size())
+        if (size_t space = text.rfind(' ', end); space != std::string::npos && space > start)
+          end = space;
+      out.push_back(text.substr(start, end - start));
+      start = text.find_first_not_of(' ', end);
+      if (start == std::string::npos) break;
+    }
+  };
+  wrapped("suggestion: " + s->title);
+  if (!s->evidence.empty()) wrapped("evidence: " + s->evidence);
+  for (size_t start = 0; start < s->diff.size();) {
     size_t nl = s->diff.find('\n', start);
     if (nl == std::string::npos) nl = s->diff.size();
-    out.push_back(s->diff.substr(start, nl - start));
+    out.push_back(s->diff.substr(start, std::min(nl - start, static_cast<size_t>(width))));
     start = nl + 1;
   }
-  for (auto& l : out)
-    if (static_cast<int>(l.size()) > width) l.resize(static_cast<size_t>(width));
   return out;
 }
 
