@@ -10,7 +10,7 @@ namespace {
 
 // The snapshot carries every row's suggestion twice a second: the full evidence is in
 // `suggest`, the row gets its start.
-constexpr size_t kShortEvidence = 200;
+constexpr size_t kShortEvidence = 400;
 
 std::string shorten(const std::string& text) {
   if (text.size() <= kShortEvidence) return text;

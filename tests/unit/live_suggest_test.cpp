@@ -23,7 +23,7 @@ CheckedSuggestion item(std::string id, std::string server, std::string location,
   CheckedSuggestion c;
   c.suggestion.id = id;
   c.suggestion.title = "title of " + id;
-  c.suggestion.evidence = std::string(300, 'x') + " measured 42";
+  c.suggestion.evidence = std::string(500, 'x') + " measured 42";
   c.suggestion.server = std::move(server);
   c.suggestion.location = std::move(location);
   c.suggestion.upstream = std::move(upstream);
@@ -120,7 +120,7 @@ TEST(LiveSuggest, RowGetsItsLocationsVerifiedSuggestionElseItsUpstreams) {
   ASSERT_TRUE(at_report);
   EXPECT_EQ(at_report->title, "title of read-timeout");  // the one with a diff wins
   EXPECT_EQ(at_report->diff, "@@ rt\n");
-  EXPECT_LE(at_report->evidence.size(), 210u);  // shortened for the snapshot
+  EXPECT_LE(at_report->evidence.size(), 410u);  // shortened for the snapshot
   auto elsewhere = f.live.suggestion_for(Place{"app", "shop.test", "/api/"}, "response");
   ASSERT_TRUE(elsewhere);
   EXPECT_EQ(elsewhere->title, "title of keepalive-timeout");
@@ -136,7 +136,7 @@ TEST(LiveSuggest, ApiServesSuggestAndStillRejectsBadRequests) {
   ASSERT_TRUE(reply.contains("suggestions")) << reply;
   EXPECT_EQ(reply["suggestions"].size(), 3u);
   EXPECT_EQ(reply["suggestions"][2]["server"], "shop.test");
-  EXPECT_EQ(reply["suggestions"][2]["evidence"].get<std::string>().size(), 312u);  // in full
+  EXPECT_EQ(reply["suggestions"][2]["evidence"].get<std::string>().size(), 512u);  // in full
   for (const char* bad : {R"({"get":"suggestions"})", R"({"suggest":1})", "suggest", "[]",
                           R"({"get":["suggest"]})"}) {
     json r = json::parse(handle_api_request(bad, routes));
