@@ -1,5 +1,7 @@
 #include "advise/live_suggest.h"
 
+#include <unistd.h>
+
 #include <set>
 
 #include "advise/config_choice.h"
@@ -80,7 +82,8 @@ LiveReport suggest_live(const Measurements& m, const ConfigSet& configs,
   // The copy is checked by the binary and prefix the master itself runs with.
   VerifyOptions verify = fallback;
   if (auto it = configs.commands.find(chosen); it != configs.commands.end()) {
-    if (!it->second.first.empty()) verify.nginx = it->second.first;
+    // /proc/PID/exe of a master in another mount namespace may not exist here.
+    if (::access(it->second.first.c_str(), X_OK) == 0) verify.nginx = it->second.first;
     verify.prefix = it->second.second;
   }
   return LiveReport{"", run_suggest(m, chosen->config(), verify)};

@@ -66,7 +66,8 @@ int run_daemon(const RunOptions& opts) {
   metrics->set_probes(session->probes());
   live.set_dropped_source(
       [maps = session->maps()] { return maps.counter(NGXW_CTR_EVENTS_DROPPED); });
-  // Made on the API thread (nginx -t per change), cached for top's refreshes.
+  // Made off the event loop (nginx -t per change): on the API thread for
+  // {"get":"suggest"}, on its refresher thread for top's rows; cached for 5 s.
   auto suggestions = std::make_shared<advise::LiveSuggest>(
       [&measurements, &session, verify = advise::VerifyOptions{}] {
         return advise::suggest_live(measurements.copy(), *session->configs().current(), verify);

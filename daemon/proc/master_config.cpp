@@ -99,12 +99,12 @@ bool ConfigRegistry::update(const NginxSnapshot& snap) {
     if (it != masters_.end() && it->second.config.view)
       set->by_pid[static_cast<uint32_t>(p.pid)] = it->second.config.view;
   }
-  for (const auto& [master, known] : masters_)
-    if (known.config.view)
-      set->commands[known.config.view.get()] = {known.config.binary, known.config.prefix};
-  for (const auto& [master, known] : masters_)
+  for (const auto& [master, known] : masters_) {
     if (!known.config.dump.empty())
       set->snapshot.configs[static_cast<uint32_t>(master)] = known.config.dump;
+    if (known.config.view)
+      set->commands[known.config.view.get()] = {known.config.binary, known.config.prefix};
+  }
   set->masters = masters_.size();
   if (masters_.size() == 1) set->only = masters_.begin()->second.config.view;
   std::lock_guard<std::mutex> lk(mu_);
