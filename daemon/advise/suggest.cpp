@@ -33,9 +33,13 @@ std::string where(const Measurements::LocationKey& key) {
   return "location " + key.second + " of server " + key.first;
 }
 
-Suggestion at_location(std::string id, const nginx::Location& loc) {
+Suggestion at_location(std::string id, const Measurements::LocationKey& key,
+                       const LocationMeasurements& lm, const nginx::Location& loc) {
   Suggestion s;
   s.id = std::move(id);
+  s.server = key.first;
+  s.location = key.second;
+  s.upstream = lm.upstream;
   s.file = loc.block->file;
   s.line = loc.block->line;
   return s;
@@ -55,6 +59,7 @@ void keepalive_timeout_rule(const Context& c) {
     if (now && *now <= target) continue;  // already below: the races have another cause
     Suggestion s;
     s.id = "keepalive-timeout";
+    s.upstream = name;
     s.file = group->block->file;
     s.line = group->block->line;
     s.title = "upstream " + name + ": keepalive_timeout " + nginx_time(target);
@@ -80,7 +85,7 @@ void read_timeout_rule(const Context& c, const Measurements::LocationKey& key,
   nginx::EffectiveValue current = c.config.effective(loc, "proxy_read_timeout");
   double t = seconds_of(current).value_or(60);
   const DurationHistogram& ok = lm.ok_durations;
-  Suggestion s = at_location("read-timeout", loc);
+  Suggestion s = at_location("read-timeout", key, lm, loc);
   s.evidence = count_of(lm.read_timeouts, "request", "requests") + " to " + lm.upstream + " at " +
                where(key) + " got no upstream byte for " + secs(t) +
                " s and nginx gave up (504): " + "proxy_read_timeout is " + setting(current) + "; ";
@@ -112,7 +117,7 @@ void send_timeout_rule(const Context& c, const Measurements::LocationKey& key,
   nginx::EffectiveValue current = c.config.effective(loc, "proxy_send_timeout");
   double t = seconds_of(current).value_or(60);
   double target = std::max(2 * t, 60.0);
-  Suggestion s = at_location("send-timeout", loc);
+  Suggestion s = at_location("send-timeout", key, lm, loc);
   s.title = where(key) + ": proxy_send_timeout " + nginx_time(target);
   s.evidence = count_of(lm.send_timeouts, "upload", "uploads") + " to " + lm.upstream + " at " +
                where(key) + " stalled: the backend stopped reading the request body for " +
@@ -131,7 +136,7 @@ void body_size_rule(const Context& c, const Measurements::LocationKey& key,
   const Extremes& refused = lm.body_too_large;
   if (refused.count == 0) return;
   nginx::EffectiveValue current = c.config.effective(loc, "client_max_body_size");
-  Suggestion s = at_location("body-size", loc);
+  Suggestion s = at_location("body-size", key, lm, loc);
   s.evidence = count_of(refused.count, "request", "requests") + " at " + where(key) + " got 413: ";
   double biggest = std::max(refused.max, static_cast<double>(lm.max_body_ok));
   if (refused.max <= 0) {
@@ -162,7 +167,7 @@ void cut_mid_body_rule(const Context& c, const Measurements::LocationKey& key,
                        const LocationMeasurements& lm, const nginx::Location& loc) {
   const Extremes& cut = lm.reset_sending_body;
   if (cut.count == 0) return;
-  Suggestion s = at_location("backend-cut-body", loc);
+  Suggestion s = at_location("backend-cut-body", key, lm, loc);
   s.title = where(key) + ": the backend " + lm.upstream + " cuts uploads (fix it there)";
   s.evidence = "the backend " + lm.upstream + " reset " + count_of(cut.count, "upload", "uploads") +
                " at " + where(key) + " while nginx was still sending the body (bodies of " +
@@ -191,7 +196,7 @@ void churn_rule(const Context& c, const Measurements::LocationKey& key,
   std::optional<nginx::ProxyTarget> target = nginx::proxy_target(c.config, loc);
   if (!target || target->upstream == nullptr || target->upstream->block == nullptr) return;
   const nginx::Upstream& up = *target->upstream;
-  Suggestion s = at_location("keepalive-churn", loc);
+  Suggestion s = at_location("keepalive-churn", key, lm, loc);
   std::vector<std::string> missing;
   if (!defines(up.block, "keepalive")) {
     missing.push_back("upstream " + up.name + " (" + up.where() + ") has no keepalive pool");

@@ -21,6 +21,9 @@ struct Suggestion {
   int line = 0;
   std::vector<Edit> edits;  // empty when the fix is not in nginx
   std::string backend_fix;  // what to change on the backend, when the cause is there
+  // What it is about, in the daemon's labels, so `top` can show it on that row:
+  // a location (server + location) or, for upstream-wide changes, only the upstream.
+  std::string server, location, upstream;
 };
 
 struct SuggestThresholds {

@@ -117,7 +117,9 @@ std::string format_suggest_text(const SuggestReport& r) {
   return out;
 }
 
-std::string format_suggest_json(const SuggestReport& r) {
+std::string format_suggest_json(const SuggestReport& r) { return suggest_json(r).dump(2) + "\n"; }
+
+nlohmann::json suggest_json(const SuggestReport& r) {
   nlohmann::json j;
   j["root"] = r.root;
   j["verified"] = r.ok();
@@ -135,6 +137,9 @@ std::string format_suggest_json(const SuggestReport& r) {
                        {"value", e.value}});
     j["suggestions"].push_back({{"id", s.id},
                                 {"title", s.title},
+                                {"server", s.server},
+                                {"location", s.location},
+                                {"upstream", s.upstream},
                                 {"evidence", s.evidence},
                                 {"file", s.file},
                                 {"line", s.line},
@@ -143,7 +148,42 @@ std::string format_suggest_json(const SuggestReport& r) {
                                 {"diff", c.diff},
                                 {"refused", c.refused}});
   }
-  return j.dump(2) + "\n";
+  return j;
+}
+
+SuggestReport suggest_report_from_json(const nlohmann::json& j) {
+  SuggestReport r;
+  r.root = j.at("root").get<std::string>();
+  r.config_error = j.at("config_error").get<std::string>();
+  r.notes = j.at("notes").get<std::vector<std::string>>();
+  for (const nlohmann::json& item : j.at("suggestions")) {
+    CheckedSuggestion c;
+    Suggestion& s = c.suggestion;
+    for (auto [field, name] : {std::pair{&s.id, "id"},
+                               {&s.title, "title"},
+                               {&s.server, "server"},
+                               {&s.location, "location"},
+                               {&s.upstream, "upstream"},
+                               {&s.evidence, "evidence"},
+                               {&s.file, "file"},
+                               {&s.backend_fix, "backend_fix"},
+                               {&c.diff, "diff"},
+                               {&c.refused, "refused"}})
+      *field = item.at(name).get<std::string>();
+    s.line = item.at("line").get<int>();
+    for (const nlohmann::json& e : item.at("edits")) {
+      Edit edit;
+      bool set = e.at("kind").get<std::string>() == "set";
+      edit.kind = set ? Edit::Kind::kSet : Edit::Kind::kInsert;
+      edit.file = e.at("file").get<std::string>();
+      edit.line = e.at("line").get<int>();
+      (set ? edit.target_name : edit.name) = e.at("directive").get<std::string>();
+      edit.value = e.at("value").get<std::string>();
+      s.edits.push_back(std::move(edit));
+    }
+    r.items.push_back(std::move(c));
+  }
+  return r;
 }
 
 }  // namespace ngxwatch::advise

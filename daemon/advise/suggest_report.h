@@ -5,6 +5,8 @@
 // or JSON.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <string>
 #include <vector>
 
@@ -44,5 +46,11 @@ SuggestReport run_suggest(const Measurements& measurements, const nginx::Config&
 
 std::string format_suggest_text(const SuggestReport& report);
 std::string format_suggest_json(const SuggestReport& report);
+// The JSON document of format_suggest_json, which the daemon's API serves, and back:
+// `suggest` prints the daemon's report exactly as it prints one made offline. The
+// edits come back only as far as the JSON names them (kind set/insert, no target
+// arguments); throws nlohmann::json::exception on a document of the wrong shape.
+nlohmann::json suggest_json(const SuggestReport& report);
+SuggestReport suggest_report_from_json(const nlohmann::json& j);
 
 }  // namespace ngxwatch::advise

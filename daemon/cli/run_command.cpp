@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "advise/live_suggest.h"
 #include "api/api_server.h"
 #include "api/live_stats.h"
 #include "cli/kernel_session.h"
@@ -39,8 +40,9 @@ int run_daemon(const RunOptions& opts) {
   TeeSink detected({metrics.get(), &failure_log});  // failures the detectors find
   Detectors detectors(&detected);
   auto detect_metrics = std::make_shared<DetectMetrics>();
-  LiveStats live;  // what `ngxwatch top` shows, over the local API
-  TeeSink sinks({metrics.get(), &failure_log, &detectors, &live});
+  LiveStats live;                           // what `ngxwatch top` shows, over the local API
+  advise::SharedMeasurements measurements;  // what `ngxwatch suggest` advises on
+  TeeSink sinks({metrics.get(), &failure_log, &detectors, &live, &measurements});
   Correlator correlator(nullptr, &sinks, ResetReasons::load());
   detectors.set_place_of([&](uint64_t sock) { return correlator.place_of(sock); });
   std::unique_ptr<KernelSession> session;  // declared before use in the record callback
@@ -64,8 +66,22 @@ int run_daemon(const RunOptions& opts) {
   metrics->set_probes(session->probes());
   live.set_dropped_source(
       [maps = session->maps()] { return maps.counter(NGXW_CTR_EVENTS_DROPPED); });
+  // Made off the event loop (nginx -t per change): on the API thread for
+  // {"get":"suggest"}, on its refresher thread for top's rows; cached for 5 s.
+  auto suggestions = std::make_shared<advise::LiveSuggest>(
+      [&measurements, &session, verify = advise::VerifyOptions{}] {
+        return advise::suggest_live(measurements.copy(), *session->configs().current(), verify);
+      },
+      LiveStats::steady_ms);
+  // Its refresher thread reads `measurements` and `session`: joined before they go,
+  // whichever way this function returns (`live` keeps the object itself alive longer).
+  std::unique_ptr<advise::LiveSuggest, void (*)(advise::LiveSuggest*)> stop_suggestions(
+      suggestions.get(), [](advise::LiveSuggest* s) { s->stop(); });
+  live.add_extras(suggestions);
   ApiServer api;  // its own thread: a client can never stall this loop
-  if (auto e = api.start(opts.api_socket, {{"snapshot", [&live] { return live.snapshot(); }}});
+  if (auto e =
+          api.start(opts.api_socket, {{"snapshot", [&live] { return live.snapshot(); }},
+                                      {"suggest", [suggestions] { return suggestions->reply(); }}});
       !e.empty())
     spdlog::error("local API disabled (ngxwatch top will not connect): {}", e);
   else

@@ -5,11 +5,13 @@
 #include <iostream>
 #include <optional>
 
+#include "advise/config_choice.h"
 #include "advise/suggest_report.h"
 #include "common/file_read.h"
 #include "correlate/nginx_config_view.h"
 #include "correlate/trace_replay.h"
 #include "nginx/nginx_config.h"
+#include "top/top_client.h"
 
 namespace ngxwatch {
 
@@ -40,6 +42,38 @@ std::vector<std::string> compare_with_disk(const nginx::Config& config) {
   return notes;
 }
 
+// Prints the report (`json_text`: its JSON as the daemon sent it) and says which exit.
+int print_report(const advise::SuggestReport& report, bool json, const std::string& json_text) {
+  std::cout << (json ? json_text : advise::format_suggest_text(report));
+  std::cout.flush();
+  if (!report.config_error.empty()) {
+    std::cerr << "ngxwatch suggest: no change verified: the configuration fails nginx -t here: "
+              << report.config_error << "\n";
+    return kExitInput;
+  }
+  return report.ok() ? 0 : kExitRefused;
+}
+
+// The daemon makes the report from what it measured so far (its nginx -t runs there).
+int run_live(const SuggestOptions& o) {
+  if (!o.conf.empty() || !o.prefix.empty())
+    return input_error("--conf and --prefix apply to --trace; the daemon uses nginx's own");
+  TopClient client(o.api_socket);
+  std::string error;
+  // nginx -t per suggested change: allow it time.
+  auto reply = client.get("suggest", &error, 60000);
+  if (!reply) {
+    // A daemon that answers with a reason (no nginx configuration yet) is not "unreachable".
+    if (error.rfind("the daemon says: ", 0) == 0) return input_error(error);
+    return input_error(daemon_unreachable_line(o.api_socket) + " (" + error + ")");
+  }
+  try {
+    return print_report(advise::suggest_report_from_json(*reply), o.json, reply->dump(2) + "\n");
+  } catch (const std::exception& e) {
+    return input_error("the daemon's reply is not a suggest report: " + std::string(e.what()));
+  }
+}
+
 }  // namespace
 
 CLI::App* add_suggest_command(CLI::App& app, SuggestOptions& o) {
@@ -53,6 +87,9 @@ CLI::App* add_suggest_command(CLI::App& app, SuggestOptions& o) {
       ->capture_default_str();
   cmd->add_option("--conf", o.conf, "diff these nginx files instead of the trace's snapshot");
   cmd->add_option("--prefix", o.prefix, "nginx prefix (-p) for --conf and nginx -t");
+  cmd->add_option("--api-socket", o.api_socket,
+                  "without --trace: the running daemon's local API socket to ask")
+      ->capture_default_str();
   return cmd;
 }
 
@@ -60,31 +97,26 @@ CLI::App* add_suggest_command(CLI::App& app, SuggestOptions& o) {
 // advise on the one whose servers and locations the measurements are about.
 const std::string* config_for(const TraceHeader& header, const advise::Measurements& m,
                               const nginx::BuildInfo& build) {
-  const std::string* best = nullptr;
-  size_t best_hits = 0;
+  std::vector<std::unique_ptr<NginxConfigView>> views;
+  std::vector<const NginxConfigView*> candidates;
+  std::vector<const std::string*> texts;
   for (const auto& [master, text] : header.snapshot.configs) {
-    size_t hits = 0;
     try {
-      NginxConfigView view(std::make_shared<nginx::Config>(nginx::load_from_dump(text, build)));
-      for (const auto& [key, unused] : m.locations())
-        hits += view.location_of(Place{"", key.first, key.second}) != nullptr;
+      views.push_back(std::make_unique<NginxConfigView>(
+          std::make_shared<nginx::Config>(nginx::load_from_dump(text, build))));
+      candidates.push_back(views.back().get());
     } catch (const std::exception&) {
       // Not loadable here: it cannot be the one to advise on, unless it is the only one.
+      candidates.push_back(nullptr);
     }
-    if (!best || hits > best_hits) {
-      best = &text;
-      best_hits = hits;
-    }
+    texts.push_back(&text);
   }
-  return best;
+  size_t best = advise::most_measured(m, candidates);
+  return best < texts.size() ? texts[best] : nullptr;
 }
 
 int run_suggest_command(const SuggestOptions& o) {
-  if (o.trace.empty()) {
-    return input_error(
-        "not yet: the daemon's API is not available; use `ngxwatch record -o FILE` + "
-        "`ngxwatch suggest --trace FILE`");
-  }
+  if (o.trace.empty()) return run_live(o);
   advise::Measurements measurements;
   ReplayResult replay = replay_trace(o.trace, measurements);
   if (!replay.error.empty()) return input_error(replay.error);
@@ -110,14 +142,7 @@ int run_suggest_command(const SuggestOptions& o) {
   advise::SuggestReport report =
       advise::run_suggest(measurements, *config, advise::VerifyOptions{o.nginx, o.prefix});
   report.notes = std::move(notes);
-  std::cout << (o.json ? advise::format_suggest_json(report) : advise::format_suggest_text(report));
-  std::cout.flush();
-  if (!report.config_error.empty()) {
-    std::cerr << "ngxwatch suggest: no change verified: the configuration fails nginx -t here: "
-              << report.config_error << "\n";
-    return kExitInput;
-  }
-  return report.ok() ? 0 : kExitRefused;
+  return print_report(report, o.json, o.json ? advise::format_suggest_json(report) : "");
 }
 
 }  // namespace ngxwatch

@@ -29,6 +29,8 @@ MasterConfig load_master_config(const NginxProcess& master, const std::string& p
   MasterConfig out;
   std::string binary = binary_of(master, proc_root);
   MasterArgs args = parse_master_args(master.cmdline);
+  out.binary = binary;
+  out.prefix = args.prefix;
   nginx::BuildInfo build = nginx::run_nginx_V(binary);
   std::string conf = args.conf_path.empty() ? build.conf_path : args.conf_path;
   try {
@@ -97,9 +99,12 @@ bool ConfigRegistry::update(const NginxSnapshot& snap) {
     if (it != masters_.end() && it->second.config.view)
       set->by_pid[static_cast<uint32_t>(p.pid)] = it->second.config.view;
   }
-  for (const auto& [master, known] : masters_)
+  for (const auto& [master, known] : masters_) {
     if (!known.config.dump.empty())
       set->snapshot.configs[static_cast<uint32_t>(master)] = known.config.dump;
+    if (known.config.view)
+      set->commands[known.config.view.get()] = {known.config.binary, known.config.prefix};
+  }
   set->masters = masters_.size();
   if (masters_.size() == 1) set->only = masters_.begin()->second.config.view;
   std::lock_guard<std::mutex> lk(mu_);

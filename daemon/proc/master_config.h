@@ -18,6 +18,7 @@ struct MasterConfig {
   std::shared_ptr<const NginxConfigView> view;  // null when it could not be loaded
   std::string dump;                             // nginx -T text (the trace snapshot)
   std::string error;                            // one line, when view is null
+  std::string binary, prefix;  // how the master runs: `suggest` runs nginx -t the same way
 };
 
 MasterConfig load_master_config(const NginxProcess& master, const std::string& proc_root = "/proc");
@@ -31,6 +32,8 @@ struct ConfigSet : ConfigLookup {
   const ConfigView* for_pid(uint32_t pid) const override;
   std::vector<const ConfigView*> views() const override;
   size_t masters = 0;
+  // Each loaded view's master binary and -p prefix.
+  std::map<const NginxConfigView*, std::pair<std::string, std::string>> commands;
 };
 
 class ConfigRegistry {

@@ -211,8 +211,7 @@ std::vector<std::string> detail_lines(const TopRow& r, int width) {
           cut("         " + e.cause + (e.evidence.empty() ? "" : ": " + e.evidence), width));
   }
   out.push_back(
-      cut("suggestion: " + (r.suggestion ? r.suggestion->title : std::string("not available yet")),
-          width));
+      cut("suggestion: " + (r.suggestion ? r.suggestion->title : std::string("none")), width));
   return out;
 }
 

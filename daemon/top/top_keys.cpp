@@ -1,5 +1,7 @@
 #include "top/top_keys.h"
 
+#include <algorithm>
+
 namespace ngxwatch {
 
 namespace {
@@ -25,10 +27,48 @@ bool edit_filter(TopViewState& st, TopModel& model, TopKey key, char ch) {
   }
 }
 
+// The suggestion screen: a pager over the diff.
+bool page_suggestion(TopViewState& st, TopKey key, char ch) {
+  static constexpr int kPage = 10;
+  static constexpr int kFar = 1000000;  // the view clamps it to the last page
+  switch (key) {
+    case TopKey::kUp:
+      st.scroll = std::max(0, st.scroll - 1);
+      return true;
+    case TopKey::kDown:
+      st.scroll += 1;
+      return true;
+    case TopKey::kPageUp:
+      st.scroll = std::max(0, st.scroll - kPage);
+      return true;
+    case TopKey::kPageDown:
+      st.scroll += kPage;
+      return true;
+    case TopKey::kHome:
+      st.scroll = 0;
+      return true;
+    case TopKey::kEnd:
+      st.scroll = kFar;
+      return true;
+    case TopKey::kEscape:
+      st.suggestion = false;
+      return true;
+    case TopKey::kChar:
+      if (ch == 'k') return page_suggestion(st, TopKey::kUp, 0);
+      if (ch == 'j' || ch == ' ')
+        return page_suggestion(st, ch == ' ' ? TopKey::kPageDown : TopKey::kDown, 0);
+      if (ch == 'q' || ch == 'Q' || ch == 'd') return page_suggestion(st, TopKey::kEscape, 0);
+      return false;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 bool apply_key(TopViewState& st, TopModel& model, TopKey key, char ch) {
   if (st.editing_filter) return edit_filter(st, model, key, ch);
+  if (st.suggestion) return page_suggestion(st, key, ch);
   switch (key) {
     case TopKey::kUp:
       model.move(-1);
@@ -86,7 +126,8 @@ bool apply_key(TopViewState& st, TopModel& model, TopKey key, char ch) {
       st.filter_draft = model.filter();
       return true;
     case 'd':
-      st.suggestion = !st.suggestion;
+      st.suggestion = true;
+      st.scroll = 0;
       st.detail = false;
       return true;
     default:

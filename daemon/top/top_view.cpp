@@ -3,6 +3,7 @@
 #include <curses.h>
 #include <langinfo.h>
 
+#include <algorithm>
 #include <clocale>
 #include <cstdlib>
 #include <cstring>
@@ -31,19 +32,29 @@ std::vector<std::string> suggestion_lines(const TopModel& m, int width) {
   const TopRow* r = m.selected();
   const std::optional<TopSuggestion>& s =
       r && r->suggestion ? r->suggestion : m.snapshot().suggestion;
-  // `ngxwatch suggest` fills this in; until then the key says so instead of nothing.
-  if (!s) return {"suggestions: not available yet"};
-  std::vector<std::string> out{"suggestion: " + s->title};
-  if (!s->evidence.empty()) out.push_back("evidence: " + s->evidence);
-  size_t start = 0;
-  while (start < s->diff.size()) {
+  // The daemon has none: nothing measured yet that a config change would fix.
+  if (!s) return {"no suggestion: nothing measured so far has a config fix"};
+  // Words are wrapped, the diff's lines only cut: they must stay as they apply.
+  std::vector<std::string> out;
+  auto wrapped = [&](const std::string& text) {
+    for (size_t start = 0; start < text.size();) {
+      size_t end = std::min(text.size(), start + static_cast<size_t>(std::max(width, 1)));
+      if (end < text.size())
+        if (size_t space = text.rfind(' ', end); space != std::string::npos && space > start)
+          end = space;
+      out.push_back(text.substr(start, end - start));
+      start = text.find_first_not_of(' ', end);
+      if (start == std::string::npos) break;
+    }
+  };
+  wrapped("suggestion: " + s->title);
+  if (!s->evidence.empty()) wrapped("evidence: " + s->evidence);
+  for (size_t start = 0; start < s->diff.size();) {
     size_t nl = s->diff.find('\n', start);
     if (nl == std::string::npos) nl = s->diff.size();
-    out.push_back(s->diff.substr(start, nl - start));
+    out.push_back(s->diff.substr(start, std::min(nl - start, static_cast<size_t>(width))));
     start = nl + 1;
   }
-  for (auto& l : out)
-    if (static_cast<int>(l.size()) > width) l.resize(static_cast<size_t>(width));
   return out;
 }
 
@@ -157,7 +168,7 @@ void TopScreen::draw_pane(const std::vector<std::string>& lines, int top, int ro
     line(top + i, 0, lines[static_cast<size_t>(i)], width);
 }
 
-void TopScreen::draw(const TopModel& m, const TopViewState& st, const std::string& status) {
+void TopScreen::draw(const TopModel& m, TopViewState& st, const std::string& status) {
   erase();
   int h = LINES, w = COLS;
   if (h < 5 || w < 24) {
@@ -186,14 +197,24 @@ void TopScreen::draw(const TopModel& m, const TopViewState& st, const std::strin
   int avail = h - y - 1;  // the last line is the status/help line
   std::vector<std::string> pane;
   if (st.detail && m.selected()) pane = detail_lines(*m.selected(), w);
-  if (st.suggestion) pane = suggestion_lines(m, w);
-  if (!pane.empty()) {
+  if (st.suggestion) {
+    // The whole diff matters (it is what gets applied): all the space, paged.
+    pane = suggestion_lines(m, w);
+    int rows = avail - 1;
+    st.scroll = std::clamp(st.scroll, 0, std::max(0, static_cast<int>(pane.size()) - rows));
+    bar(y,
+        "suggestion  line " + std::to_string(st.scroll + 1) + "/" + std::to_string(pane.size()) +
+            "  (j/k PgUp/PgDn scroll, q/Esc/d back)",
+        w, A_BOLD);
+    pane.erase(pane.begin(), pane.begin() + st.scroll);
+    draw_pane(pane, y + 1, rows, w);
+  } else if (!pane.empty()) {
     // The pane gets what it needs up to half the space; on a short screen it wins.
     int pane_rows = std::min(static_cast<int>(pane.size()) + 1, avail >= 10 ? avail / 2 : avail);
     int table_rows = avail - pane_rows;
     if (table_rows >= 2) draw_table(m, y, table_rows, w);
     int py = y + std::max(0, table_rows);
-    bar(py, st.suggestion ? "suggestion (d to close)" : "detail (Enter to close)", w, A_BOLD);
+    bar(py, "detail (Enter to close)", w, A_BOLD);
     draw_pane(pane, py + 1, pane_rows - 1, w);
   } else {
     draw_table(m, y, avail, w);
@@ -209,6 +230,8 @@ void TopScreen::draw(const TopModel& m, const TopViewState& st, const std::strin
     if (!unicode_)
       for (size_t p; (p = foot.find("\u2014")) != std::string::npos;) foot.replace(p, 3, "-");
     if (color_) foot_attr |= COLOR_PAIR(kWarn);
+  } else if (st.suggestion) {
+    foot = "j/k PgUp/PgDn Home/End scroll  q/Esc/d back";
   } else {
     foot = w >= 80 ? "q quit  j/k move  s sort  / filter  p pause  Enter detail  d suggestion"
                    : "q quit j/k s / p Enter d";

@@ -29,7 +29,8 @@ class TopScreen {
   // A key or a resize within timeout_ms; nullopt when nothing happened.
   std::optional<TopInput> read(int timeout_ms);
   // `status`: "" when the last fetch worked, else the line that says why not.
-  void draw(const TopModel& m, const TopViewState& st, const std::string& status);
+  // Clamps st.scroll to the suggestion's last page.
+  void draw(const TopModel& m, TopViewState& st, const std::string& status);
 
  private:
   void draw_table(const TopModel& m, int top, int rows, int width);

@@ -38,9 +38,9 @@ def latency_backend(conn):
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")
 
 
-def load(port):
+def load(port, server=SERVER):
     """The three scenarios in parallel; returns {scenario: [statuses]}."""
-    hdr = {"Host": SERVER}
+    hdr = {"Host": server}
     out = {"ka": [], "slow": [], "body": []}
 
     def ka():
@@ -142,7 +142,8 @@ def check_evidence(report):
             and "largest body accepted there 700 bytes" in bs, f"body-size evidence: {bs}")
 
 
-def body(args, nginx_bin):
+def make_nginx(nginx_bin, server=SERVER):
+    """nginx (not started) with the three misbehaving backends; also test_suggest_live."""
     ka = KeepaliveBackend(KA_IDLE, KA_DELAY, "rst")
     ka_up = h.Upstream(ka, name="keepalive")
     slow_up = h.Upstream(latency_backend, name="slow")
@@ -153,7 +154,7 @@ def body(args, nginx_bin):
 
     server {{
         listen 127.0.0.1:{port};
-        server_name {SERVER};
+        server_name {server};
 
         # the pooled backend (it closes idle connections after {KA_IDLE} s)
         location /ka/ {{
@@ -165,7 +166,7 @@ def body(args, nginx_bin):
         location /small/ {{ client_max_body_size 1k; proxy_pass http://backend_app; }}
     }}""", workers=1)
     with open(os.path.join(nginx.dir, "upstreams.conf"), "w") as f:
-        f.write(f"""# backends of {SERVER}
+        f.write(f"""# backends of {server}
 upstream backend_ka {{
     server {ka_up.address};
     keepalive 4;   # a small pool
@@ -173,6 +174,19 @@ upstream backend_ka {{
 upstream backend_slow {{ server {slow_up.address}; }}
 upstream backend_app {{ server {app_up.address}; }}
 """)
+    return nginx, port, (ka_up, slow_up, app_up)
+
+
+def cleanup(nginx, upstreams, tmp):
+    """Undoes make_nginx and removes the test's temp dir."""
+    nginx.cleanup()
+    for u in upstreams:
+        u.close()
+    subprocess.run(["rm", "-rf", tmp])
+
+
+def body(args, nginx_bin):
+    nginx, port, upstreams = make_nginx(nginx_bin)
     tmp = tempfile.mkdtemp(prefix="ngxwatch-suggest-e2e-")
     before, after = os.path.join(tmp, "before.trace"), os.path.join(tmp, "after.trace")
     started = time.monotonic()
@@ -243,10 +257,7 @@ upstream backend_app {{ server {app_up.address}; }}
         print(nginx.error_log()[-3000:])
         raise
     finally:
-        nginx.cleanup()
-        for u in (ka_up, slow_up, app_up):
-            u.close()
-        subprocess.run(["rm", "-rf", tmp])
+        cleanup(nginx, upstreams, tmp)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@
 - `top --once` prints a table with that row;
 - the full-screen view in a detached tmux session at 100x30: the row appears; j, s,
   / + filter + Enter, p, Enter (detail pane with the redacted request line, no query
-  string), d (suggestions not available yet), resize to 60x15 (still renders), q exits
+  string), d (the suggestion screen), resize to 60x15 (still renders), q exits
   with status 0;
 - no daemon: `top --once` prints one line saying so and how to start it, exits != 0;
   the full-screen view says so, retries, and recovers when the daemon comes back.
@@ -204,7 +204,7 @@ def check_tui(binary, sock):
         h.check(SECRET not in screen, f"the query string is on screen:\n{screen}")
         h.check("upstream_reset_before_header" in screen, f"detail without the cause:\n{screen}")
         tmux.keys("d")
-        tmux.wait_for(lambda s: "suggestions: not available yet" in s, "the suggestion hook")
+        tmux.wait_for(lambda s: "q/Esc/d back" in s, "the suggestion screen")
         tmux.keys("d")
         tmux.keys("p")
         tmux.wait_for(lambda s: "PAUSED" not in s, "unpause")

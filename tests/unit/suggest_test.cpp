@@ -180,7 +180,7 @@ TEST(Verify, RefusesAChangeNginxRejects) {
                  "/nginx.pid;\nevents {}\nhttp {\n    include more.conf;\n}\n"},
       {dir + "/more.conf", "server { listen 127.0.0.1:1; location / { return 204; } }\n"}};
   VerifyOptions options{"/usr/sbin/nginx", dir};
-  Suggestion good{"t", "t", "e", main, 4, {}, ""};
+  Suggestion good{"t", "t", "e", main, 4, {}, "", "", "", ""};
   good.edits.push_back({Edit::Kind::kInsert, main, 4, "http", {}, "keepalive_timeout", "10s"});
   Suggestion bad = good;
   bad.edits[0].value = "ten seconds";

@@ -170,6 +170,37 @@ TEST(TopKeys, KeyMap) {
   EXPECT_TRUE(st.quit);
 }
 
+TEST(TopKeys, SuggestionScreenIsAPagerThatQLeaves) {
+  TopModel m;
+  loaded(m);
+  TopViewState st;
+  apply_key(st, m, TopKey::kChar, 'd');
+  ASSERT_TRUE(st.suggestion);
+  EXPECT_EQ(st.scroll, 0);
+  apply_key(st, m, TopKey::kChar, 'j');
+  apply_key(st, m, TopKey::kDown);
+  apply_key(st, m, TopKey::kPageDown);
+  EXPECT_EQ(st.scroll, 12);
+  EXPECT_EQ(m.selected_index(), 0u);  // the keys scroll the diff, not the table
+  apply_key(st, m, TopKey::kChar, 'k');
+  apply_key(st, m, TopKey::kPageUp);
+  EXPECT_EQ(st.scroll, 1);
+  apply_key(st, m, TopKey::kPageUp);
+  EXPECT_EQ(st.scroll, 0);
+  apply_key(st, m, TopKey::kEnd);
+  EXPECT_GT(st.scroll, 1000);  // the view clamps it to the last page
+  apply_key(st, m, TopKey::kHome);
+  EXPECT_EQ(st.scroll, 0);
+  apply_key(st, m, TopKey::kChar, 'q');  // back to the table, not quit
+  EXPECT_FALSE(st.suggestion);
+  EXPECT_FALSE(st.quit);
+  apply_key(st, m, TopKey::kChar, 'd');
+  apply_key(st, m, TopKey::kChar, 'd');  // d toggles back too
+  EXPECT_FALSE(st.suggestion);
+  apply_key(st, m, TopKey::kChar, 'q');
+  EXPECT_TRUE(st.quit);
+}
+
 TEST(TopFormat, RatesAgesBytes) {
   EXPECT_EQ(format_rate(0), "0");
   EXPECT_EQ(format_rate(0.25), "0.2");
@@ -214,5 +245,5 @@ TEST(TopFormat, LayoutFitsEveryWidth) {
   EXPECT_NE(text.find("temp: /b 95% full in 30s"), std::string::npos);
   auto detail = detail_lines(*m.visible()[0], 100);
   EXPECT_NE(detail[2].find("POST /upload/x?<redacted>"), std::string::npos);
-  EXPECT_EQ(detail.back(), "suggestion: not available yet");
+  EXPECT_EQ(detail.back(), "suggestion: none");
 }
