@@ -346,7 +346,8 @@ void temp_rule(const Context& c, const Measurements::LocationKey& key,
   s.title = where(key) + ": proxy_request_buffering off (the body temp path is full)";
   s.evidence = count_of(lm.temp_file_errors, "request body", "request bodies") + " at " +
                where(key) + " could not be written to client_body_temp_path " + path + " (" +
-               setting(temp) + "); ";
+               (temp.is_default() ? std::string("compiled-in default") : "at " + temp.origin()) +
+               "); ";
   auto known = c.m.temp_paths().find(path);
   if (known != c.m.temp_paths().end() && known->second.free_bytes >= 0)
     s.evidence += "its filesystem had " +
