@@ -179,6 +179,25 @@ void insert_after(std::string& text, size_t at, const std::string& directive, st
   text.insert(next_line, line);
 }
 
+bool apply_insert_before(std::string& text, const Edit& e, std::string& error) {
+  std::vector<Token> args;
+  Token end;
+  if (!find_directive(text, e, args, end)) {
+    error = "cannot find directive " + describe(e);
+    return false;
+  }
+  // Only when the directive starts its line: otherwise the new line would split an
+  // earlier statement's line in two (still one changed line, but not the one meant).
+  size_t begin = line_start(text, e.line);
+  std::string indent = leading_blanks(text, begin);
+  if (text.compare(begin + indent.size(), e.target_name.size(), e.target_name) != 0) {
+    error = "directive " + describe(e) + " does not start its line";
+    return false;
+  }
+  text.insert(begin, indent + e.name + " " + e.value + ";\n");
+  return true;
+}
+
 bool apply_insert(std::string& text, const Edit& e, std::string& error) {
   std::vector<Token> args;
   Token end;
@@ -265,8 +284,9 @@ EditResult apply_edits(const FileSet& files, const std::vector<Edit>& edits) {
       r.error = "file " + e->file + " is not part of the configuration";
       return r;
     }
-    bool ok = e->kind == Edit::Kind::kSet ? apply_set(it->second, *e, r.error)
-                                          : apply_insert(it->second, *e, r.error);
+    bool ok = e->kind == Edit::Kind::kSet            ? apply_set(it->second, *e, r.error)
+              : e->kind == Edit::Kind::kInsertBefore ? apply_insert_before(it->second, *e, r.error)
+                                                     : apply_insert(it->second, *e, r.error);
     if (!ok) return r;
   }
   r.ok = true;

@@ -15,6 +15,9 @@ struct Edit {
     kSet,          // give the directive `target` at file:line the arguments `value`
     kInsert,       // insert `name value;` into the block `target` opened at file:line
     kInsertAfter,  // insert `name value;` right after the directive `target` at file:line
+    // insert `name value;` on a line of its own before the directive `target` at
+    // file:line (the main context has no block to insert into)
+    kInsertBefore,
   };
   Kind kind = Kind::kSet;
   std::string file;

@@ -1,7 +1,9 @@
 #include "advise/suggest.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <memory>
 
 #include "advise/connection_header.h"
@@ -9,6 +11,7 @@
 #include "advise/upload_location.h"
 #include "correlate/nginx_config_view.h"
 #include "nginx/proxy_target.h"
+#include "nginx/units.h"
 
 namespace ngxwatch::advise {
 
@@ -226,6 +229,152 @@ void churn_rule(const Context& c, const Measurements::LocationKey& key,
   c.out.push_back(std::move(s));
 }
 
+// ---- retry storm: a per-client rate limit at the location ----
+
+// limit_req_zone names are http-wide: the location's path words, so the zone says
+// where it applies.
+std::string zone_name(const std::string& location) {
+  std::string name = "ngxw_";
+  for (char ch : location) {
+    if (std::isalnum(static_cast<unsigned char>(ch)))
+      name += ch;
+    else if (name.back() != '_')
+      name += '_';
+  }
+  while (name.size() > 5 && name.back() == '_') name.pop_back();
+  return name.size() > 5 ? name : "ngxw_root";
+}
+
+void storm_rule(const Context& c, const Measurements::LocationKey& key,
+                const LocationMeasurements& lm, const nginx::Location& loc) {
+  const StormMeasurements& st = lm.storm;
+  if (st.count == 0 || c.config.http_block() == nullptr) return;
+  // Twice what one client normally asks for, per second; the burst lets a client's
+  // normal peak through at once (nodelay), so only the retries are refused.
+  double clients = static_cast<double>(std::max<uint64_t>(lm.ok_clients, 1));
+  double per_client = st.baseline_rate / clients;
+  auto rate = static_cast<uint64_t>(std::max(1.0, std::ceil(2 * per_client)));
+  uint64_t burst = std::max(rate, lm.client_peak_per_s);
+  std::string zone = zone_name(key.second);
+  Suggestion s = at_location("rate-limit", loc);
+  s.title = where(key) + ": limit_req " + std::to_string(rate) + "r/s per client (burst " +
+            std::to_string(burst) + ")";
+  char numbers[256];
+  std::snprintf(numbers, sizeof numbers,
+                "a retry storm at %s (onset at %.1f s of event time): %.1f req/s at its peak "
+                "against a baseline of %.2f req/s, %.0f clients retrying, %.0f%% failing",
+                where(key).c_str(), static_cast<double>(st.onset_ns) / 1e9, st.peak_rate,
+                st.baseline_rate, st.clients, st.failing_ratio * 100);
+  s.evidence = numbers;
+  if (st.non_idempotent)
+    s.evidence += "; non-idempotent requests were retried (duplicate-processing risk)";
+  s.evidence += ". Normally " + count_of(lm.ok_clients, "client", "clients") + " got answers, " +
+                "at most " + std::to_string(lm.client_peak_per_s) +
+                " per second each: a limit of " + std::to_string(rate) +
+                "r/s (2× the baseline per client) with burst " + std::to_string(burst) +
+                " refuses the retries (429) and lets normal traffic through.";
+  nginx::EffectiveValue current = c.config.effective(loc, "limit_req");
+  if (!current.is_default()) {
+    s.evidence += " limit_req is already set (" + setting(current) + "): lower its rate there.";
+    c.out.push_back(std::move(s));
+    return;
+  }
+  s.edits.push_back(
+      block_edit(*c.config.http_block(), "limit_req_zone",
+                 "$binary_remote_addr zone=" + zone + ":10m rate=" + std::to_string(rate) + "r/s",
+                 /*add=*/true));
+  s.edits.push_back(location_edit(loc, "limit_req",
+                                  "zone=" + zone + " burst=" + std::to_string(burst) + " nodelay"));
+  // 503 (the default) reads as "server broken, retry"; 429 as "slow down".
+  if (c.config.effective(loc, "limit_req_status").is_default())
+    s.edits.push_back(location_edit(loc, "limit_req_status", "429"));
+  c.out.push_back(std::move(s));
+}
+
+// ---- worker exhaustion: worker_connections and the descriptors behind them ----
+
+uint64_t next_power_of_two(uint64_t n) {
+  uint64_t p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+void worker_rule(const Context& c) {
+  const WorkerMeasurements& w = c.m.workers();
+  const nginx::Directive* events = c.config.events_block();
+  if ((w.refused == 0 && w.peak_ratio < 0.9) || events == nullptr) return;
+  nginx::EffectiveValue current = c.config.effective_events("worker_connections");
+  uint64_t limit = nginx::parse_size(current.value()).value_or(512);
+  // Refusals mean demand reached the limit even when no tick saw the table full.
+  uint64_t peak = std::max(w.peak_open, w.refused > 0 ? limit : 0);
+  uint64_t target = next_power_of_two(2 * peak);
+  if (target <= limit) return;
+  Suggestion s;
+  s.id = "worker-connections";
+  s.file = events->file;
+  s.line = events->line;
+  s.title = "events: worker_connections " + std::to_string(target);
+  char numbers[200];
+  std::snprintf(numbers, sizeof numbers,
+                "the busiest nginx worker held up to %llu connections (client and upstream), "
+                "%.0f%% of worker_connections; ",
+                static_cast<unsigned long long>(w.peak_open), w.peak_ratio * 100);
+  s.evidence = numbers + std::to_string(w.refused) +
+               " accepted connections were closed unread (no free worker connection: the client "
+               "sees a reset, nothing reaches the access log); worker_connections is " +
+               setting(current) + ". " + std::to_string(target) +
+               " is the next power of two at or above twice the peak.";
+  s.edits.push_back(block_edit(*events, "worker_connections", std::to_string(target)));
+  // Each connection is a descriptor: the worker's RLIMIT_NOFILE must allow them (a
+  // client and an upstream socket per proxied request, plus files).
+  nginx::EffectiveValue nofile = c.config.effective_main("worker_rlimit_nofile");
+  auto have = nginx::parse_size(nofile.value());
+  if (nofile.is_default() || !have || *have < 2 * target) {
+    s.evidence += " worker_rlimit_nofile is " + setting(nofile) + ": raised to " +
+                  std::to_string(2 * target) + " so the descriptors exist.";
+    s.edits.push_back(
+        main_edit(c.config, *events, "worker_rlimit_nofile", std::to_string(2 * target)));
+  }
+  c.out.push_back(std::move(s));
+}
+
+// ---- temp path of request bodies full: stream bodies instead of spooling them ----
+
+void temp_rule(const Context& c, const Measurements::LocationKey& key,
+               const LocationMeasurements& lm, const nginx::Location& loc) {
+  if (lm.temp_file_errors == 0 || !is_proxied(loc)) return;
+  nginx::EffectiveValue buffering = c.config.effective(loc, "proxy_request_buffering");
+  if (buffering.value() == "off") return;  // nothing spooled for the backend here
+  nginx::EffectiveValue temp = c.config.effective(loc, "client_body_temp_path");
+  std::string path = temp.values().empty() ? temp.value() : temp.values().front();
+  Suggestion s = at_location("request-buffering", loc);
+  s.title = where(key) + ": proxy_request_buffering off (the body temp path is full)";
+  s.evidence = count_of(lm.temp_file_errors, "request body", "request bodies") + " at " +
+               where(key) + " could not be written to client_body_temp_path " + path + " (" +
+               (temp.is_default() ? std::string("compiled-in default") : "at " + temp.origin()) +
+               "); ";
+  auto known = c.m.temp_paths().find(path);
+  if (known != c.m.temp_paths().end() && known->second.free_bytes >= 0)
+    s.evidence += "its filesystem had " +
+                  human_bytes(static_cast<double>(known->second.free_bytes)) + " free of " +
+                  human_bytes(static_cast<double>(known->second.size_bytes)) + "; ";
+  else
+    s.evidence += "its free space was not measured (replayed trace); ";
+  uint64_t room = 2 * std::max(lm.peak_concurrent_body, lm.max_body);
+  s.evidence += "nginx spooled " + human_bytes(static_cast<double>(lm.spooled_bytes)) +
+                " of bodies there, bodies up to " + human_bytes(static_cast<double>(lm.max_body)) +
+                ", up to " + human_bytes(static_cast<double>(lm.peak_concurrent_body)) +
+                " in flight at once. With request buffering off nginx streams bodies to " +
+                lm.upstream +
+                " and spools none: no temp file to fail. Tradeoff: nginx cannot retry a "
+                "request on another upstream server once the body is sent, and the backend "
+                "sees slow clients at their pace. If the backend cannot take that, keep "
+                "buffering and set client_body_temp_path on a filesystem with at least " +
+                human_bytes(static_cast<double>(room)) + " free (twice the bodies in flight).";
+  s.edits.push_back(location_edit(loc, "proxy_request_buffering", "off"));
+  c.out.push_back(std::move(s));
+}
+
 }  // namespace
 
 std::vector<Suggestion> suggest(const Measurements& m, const nginx::Config& config,
@@ -235,6 +384,7 @@ std::vector<Suggestion> suggest(const Measurements& m, const nginx::Config& conf
   NginxConfigView view(std::shared_ptr<const nginx::Config>(&config, [](const nginx::Config*) {}));
   Context c{m, config, view, thresholds, out};
   keepalive_timeout_rule(c);
+  worker_rule(c);
   for (const auto& [key, lm] : m.locations()) {
     const nginx::Location* loc = view.location_of(Place{"", key.first, key.second});
     if (loc == nullptr || loc->block == nullptr) continue;
@@ -243,6 +393,8 @@ std::vector<Suggestion> suggest(const Measurements& m, const nginx::Config& conf
     body_size_rule(c, key, lm, *loc);
     cut_mid_body_rule(c, key, lm, *loc);
     churn_rule(c, key, lm, *loc);
+    storm_rule(c, key, lm, *loc);
+    temp_rule(c, key, lm, *loc);
   }
   return out;
 }

@@ -28,6 +28,25 @@ Edit upstream_edit(const nginx::Upstream& upstream, std::string_view name,
   return edit_in_block(*upstream.block, name, value);
 }
 
+Edit block_edit(const nginx::Directive& block, std::string_view name, const std::string& value,
+                bool add) {
+  if (add)
+    return {Edit::Kind::kInsert, block.file,        block.line, block.name,
+            block.args,          std::string(name), value};
+  return edit_in_block(block, name, value);
+}
+
+Edit main_edit(const nginx::Config& config, const nginx::Directive& anchor, std::string_view name,
+               const std::string& value) {
+  nginx::EffectiveValue current = config.effective_main(name);
+  if (!current.is_default() && !current.occurrences.empty()) {
+    const nginx::Directive& d = *current.occurrences.back();
+    return {Edit::Kind::kSet, d.file, d.line, d.name, d.args, d.name, value};
+  }
+  return {Edit::Kind::kInsertBefore, anchor.file, anchor.line, anchor.name, anchor.args,
+          std::string(name),         value};
+}
+
 Edit insert_after_edit(const nginx::Directive& at, std::string_view name,
                        const std::string& value) {
   return {Edit::Kind::kInsertAfter, at.file, at.line, at.name, at.args, std::string(name), value};

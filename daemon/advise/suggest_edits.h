@@ -21,6 +21,16 @@ Edit location_edit(const nginx::Location& loc, std::string_view name, const std:
 Edit upstream_edit(const nginx::Upstream& upstream, std::string_view name,
                    const std::string& value);
 
+// `name value;` in a top-level block (http, events): its own directive changed, or
+// one inserted; `add` always inserts (directives that may repeat: limit_req_zone).
+Edit block_edit(const nginx::Directive& block, std::string_view name, const std::string& value,
+                bool add = false);
+
+// `name value;` in the main context: its own directive changed, or one inserted
+// before `anchor` (a top-level directive: the events block).
+Edit main_edit(const nginx::Config& config, const nginx::Directive& anchor, std::string_view name,
+               const std::string& value);
+
 // Adds a directive to the level a list directive was defined at, right after its
 // defining line (proxy_set_header at a level replaces every outer list: adding one
 // to an inner level would drop the inherited entries).

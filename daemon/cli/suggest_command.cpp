@@ -9,7 +9,7 @@
 #include "advise/suggest_report.h"
 #include "common/file_read.h"
 #include "correlate/nginx_config_view.h"
-#include "correlate/trace_replay.h"
+#include "detect/detector_replay.h"
 #include "nginx/nginx_config.h"
 #include "top/top_client.h"
 
@@ -118,8 +118,12 @@ const std::string* config_for(const TraceHeader& header, const advise::Measureme
 int run_suggest_command(const SuggestOptions& o) {
   if (o.trace.empty()) return run_live(o);
   advise::Measurements measurements;
-  ReplayResult replay = replay_trace(o.trace, measurements);
+  // The detectors' failures (temp_file_error, worker_connections_exhausted) are
+  // measurements too.
+  Detectors detectors(&measurements, /*live=*/false);
+  ReplayResult replay = replay_with_detectors(o.trace, measurements, detectors);
   if (!replay.error.empty()) return input_error(replay.error);
+  measurements.add_detectors(detectors);
 
   bool runnable = ::access(o.nginx.c_str(), X_OK) == 0;
   nginx::BuildInfo build = runnable ? nginx::run_nginx_V(o.nginx) : nginx::parse_nginx_V("");

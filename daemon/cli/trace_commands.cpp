@@ -5,9 +5,8 @@
 #include <chrono>
 #include <iostream>
 
-#include "correlate/correlator.h"
 #include "correlate/trace_replay.h"
-#include "detect/detectors.h"
+#include "detect/detector_replay.h"
 #include "export/failure_log.h"
 #include "export/summary.h"
 #include "source/trace_file.h"
@@ -65,23 +64,7 @@ int record_trace(const RecordOptions& opts) {
 int analyze_trace(const AnalyzeOptions& opts) {
   Summary summary;
   Detectors detectors(&summary, /*live=*/false);
-  TeeSink sinks({&summary, &detectors});
-  uint64_t next_tick = 0;
-  ReplayHooks hooks;
-  hooks.on_start = [&](const ConfigLookup& configs, const Correlator& correlator) {
-    detectors.set_configs(&configs);
-    detectors.set_place_of([&correlator](uint64_t s) { return correlator.place_of(s); });
-  };
-  hooks.on_event = [&](const Event& e) {
-    detectors.on_event(e);
-    // Ticks in event time, as often as the live loop: the same verdicts on replay.
-    uint64_t now = event_time_ns(e);
-    if (now >= next_tick) {
-      detectors.tick(now);
-      next_tick = now + 250000000ull;
-    }
-  };
-  ReplayResult r = replay_trace(opts.input, sinks, hooks);
+  ReplayResult r = replay_with_detectors(opts.input, summary, detectors);
   summary.set_findings(detectors.findings());
   if (!r.error.empty()) {
     spdlog::error("{}", r.error);

@@ -47,6 +47,13 @@ class TraceConfigs : public ConfigLookup {
     }
     return only_;
   }
+  // Every master's view: the temp-dir detector learns its paths from them.
+  std::vector<const ConfigView*> views() const override {
+    std::vector<const ConfigView*> out;
+    for (const auto& [master, view] : views_)
+      if (view) out.push_back(view.get());
+    return out;
+  }
 
  private:
   std::map<uint32_t, uint32_t> masters_;

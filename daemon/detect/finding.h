@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "correlate/config_view.h"
@@ -18,6 +19,9 @@ struct Finding {
   uint64_t onset_ns = 0;  // event time (CLOCK_MONOTONIC) it began
   std::string evidence;   // one line with the measured numbers
   bool active = true;     // false once the condition stopped (kept for the report)
+  // The evidence's numbers by name (peak_rate, ratio, ...): advice sizes its changes
+  // from them instead of parsing the text.
+  std::map<std::string, double> numbers;
 };
 
 }  // namespace ngxwatch

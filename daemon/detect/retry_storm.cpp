@@ -126,6 +126,13 @@ void RetryStormDetector::judge(Loc& loc, uint64_t now_ns) {
   }
   loc.peak_rate = std::max(loc.peak_rate, rate);
   if (non_idempotent) loc.storm->severity = "critical";
+  auto& num = loc.storm->numbers;
+  num["peak_rate"] = loc.peak_rate;
+  // The baseline and clients of the window that tipped it: later windows are all storm.
+  num.try_emplace("baseline_rate", baseline);
+  num["clients"] = std::max(num["clients"], static_cast<double>(clients.size()));
+  num["failing_ratio"] = std::max(num["failing_ratio"], ratio);
+  if (non_idempotent) num["non_idempotent"] = 1;
   loc.storm->evidence = fmt("%.0f retries of failed requests in %.0f s",
                             static_cast<double>(retries), o_.recent_window_s) +
                         fmt(" from %.0f clients; %.1f req/s (peak %.1f)",

@@ -98,6 +98,11 @@ void WorkerExhaustionDetector::tick(uint64_t now_ns) {
       busiest_limit_ = *limit;
     }
   }
+  if (ratio_ > peak_ratio_) {
+    peak_ratio_ = ratio_;
+    peak_open_ = busiest_open_;
+    peak_limit_ = busiest_limit_;
+  }
   uint64_t window = static_cast<uint64_t>(o_.recent_window_s * 1e9);
   while (!refusals_.empty() && refusals_.front() + window < now_) refusals_.pop_front();
 
@@ -120,6 +125,10 @@ void WorkerExhaustionDetector::tick(uint64_t now_ns) {
                 busiest_, busiest_open_, busiest_limit_, ratio_ * 100, refusals_.size(),
                 o_.recent_window_s);
   finding_->evidence = buf;
+  finding_->numbers = {{"peak_ratio", peak_ratio_},
+                       {"peak_open", static_cast<double>(peak_open_)},
+                       {"worker_connections", static_cast<double>(peak_limit_)},
+                       {"refused", static_cast<double>(refused_)}};
 }
 
 std::vector<Finding> WorkerExhaustionDetector::findings() const {

@@ -67,6 +67,11 @@ class WorkerExhaustionDetector {
   uint32_t busiest_ = 0;
   size_t busiest_open_ = 0;
   int busiest_limit_ = 0;
+  // Highest ratio seen and its numbers: advice sizes worker_connections from the peak,
+  // not from whatever the last tick saw.
+  double peak_ratio_ = 0;
+  size_t peak_open_ = 0;
+  int peak_limit_ = 0;
   uint64_t now_ = 0;
   std::optional<Finding> finding_;
 };

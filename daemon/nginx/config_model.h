@@ -113,6 +113,7 @@ class Config {
   const ParsedConfig& parsed() const { return parsed_; }
   const BuildInfo& build_info() const { return build_; }
   const Directive* http_block() const { return http_; }
+  const Directive* events_block() const { return events_; }
   const std::vector<std::unique_ptr<Server>>& servers() const { return servers_; }
   const std::vector<std::unique_ptr<Upstream>>& upstreams() const { return upstreams_; }
   const Upstream* find_upstream(std::string_view name) const;

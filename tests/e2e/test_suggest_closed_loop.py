@@ -65,8 +65,9 @@ def load(port, server=SERVER):
     return out
 
 
-def recorded(args, port, trace):
-    """Runs the load under `ngxwatch record`, stopped with SIGINT when it is done."""
+def recorded(args, port, trace, run_load=None, settle=KA_IDLE + KA_DELAY + 0.3):
+    """Runs the load (this test's unless `run_load`) under `ngxwatch record`, stopped
+    with SIGINT `settle` s after it is done."""
     rec = subprocess.Popen([args.ngxwatch, "record", "-o", trace, "--duration", "40"],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -78,8 +79,8 @@ def recorded(args, port, trace):
             if not line or "recording to" in line:
                 break
         h.check("recording to" in seen[-1], f"record did not start: {''.join(seen)}")
-        statuses = load(port)
-        time.sleep(KA_IDLE + KA_DELAY + 0.3)  # late closes of pooled connections
+        statuses = (run_load or load)(port)
+        time.sleep(settle)  # late closes of pooled connections
         rec.send_signal(signal.SIGINT)
         out = "".join(seen) + rec.communicate(timeout=20)[0]
         h.check(rec.returncode == 0, f"record exited {rec.returncode}: {out}")
@@ -94,12 +95,12 @@ def suggest(args, *extra):
                           timeout=60)
 
 
-def failures(args, trace):
+def failures(args, trace, server=SERVER):
     r = subprocess.run([args.ngxwatch, "analyze", "--json", trace], capture_output=True,
                        text=True, timeout=60)
     h.check(r.returncode == 0, f"analyze failed: {r.stderr}")
     return {f["cause"]: f["count"] for f in json.loads(r.stdout)["failures"]
-            if f["server"] == SERVER}
+            if f["server"] == server}
 
 
 def with_config(trace, out, edit):
