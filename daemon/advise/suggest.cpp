@@ -256,7 +256,7 @@ void storm_rule(const Context& c, const Measurements::LocationKey& key,
   auto rate = static_cast<uint64_t>(std::max(1.0, std::ceil(2 * per_client)));
   uint64_t burst = std::max(rate, lm.client_peak_per_s);
   std::string zone = zone_name(key.second);
-  Suggestion s = at_location("rate-limit", loc);
+  Suggestion s = at_location("rate-limit", key, lm, loc);
   s.title = where(key) + ": limit_req " + std::to_string(rate) + "r/s per client (burst " +
             std::to_string(burst) + ")";
   char numbers[256];
@@ -347,7 +347,7 @@ void temp_rule(const Context& c, const Measurements::LocationKey& key,
   if (buffering.value() == "off") return;  // nothing spooled for the backend here
   nginx::EffectiveValue temp = c.config.effective(loc, "client_body_temp_path");
   std::string path = temp.values().empty() ? temp.value() : temp.values().front();
-  Suggestion s = at_location("request-buffering", loc);
+  Suggestion s = at_location("request-buffering", key, lm, loc);
   s.title = where(key) + ": proxy_request_buffering off (the body temp path is full)";
   s.evidence = count_of(lm.temp_file_errors, "request body", "request bodies") + " at " +
                where(key) + " could not be written to client_body_temp_path " + path + " (" +
