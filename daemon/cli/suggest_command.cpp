@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <optional>
 
@@ -112,6 +113,16 @@ const std::string* config_for(const TraceHeader& header, const advise::Measureme
     texts.push_back(&text);
   }
   size_t best = advise::most_measured(m, candidates);
+  bool explains =
+      best < candidates.size() && candidates[best] &&
+      std::any_of(m.locations().begin(), m.locations().end(), [&](const auto& kv) {
+        return candidates[best]->location_of(Place{"", kv.first.first, kv.first.second});
+      });
+  // Nothing measured is about a config that loads: if one does not load here, that is
+  // the one the failures may be about, and its error is the answer (no silent "none").
+  if (!explains)
+    for (size_t i = 0; i < candidates.size(); ++i)
+      if (!candidates[i]) return texts[i];
   return best < texts.size() ? texts[best] : nullptr;
 }
 
