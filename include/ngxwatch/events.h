@@ -16,7 +16,7 @@
 #include <linux/types.h>
 #endif
 
-#define NGXW_EVENT_VERSION 1
+#define NGXW_EVENT_VERSION 2 /* 2: NGXW_EV_TEMP, ngxw_proc_info.cur_upstream */
 #define NGXW_COMM_LEN 16
 #define NGXW_CAPTURE_BYTES 512
 #define NGXW_TEMP_NAME_LEN 192

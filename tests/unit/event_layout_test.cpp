@@ -5,7 +5,7 @@
 
 #include "ngxwatch/events.h"
 
-TEST(EventLayout, VersionIsPinned) { EXPECT_EQ(NGXW_EVENT_VERSION, 1); }
+TEST(EventLayout, VersionIsPinned) { EXPECT_EQ(NGXW_EVENT_VERSION, 2); }
 
 TEST(EventLayout, HeaderAndEndpoint) {
   EXPECT_EQ(sizeof(ngxw_event_header), 16u);
