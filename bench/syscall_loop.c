@@ -88,7 +88,8 @@ static int cmp_double(const void* a, const void* b) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: syscall_loop getppid|unix-pingpong|tcp-pingpong|tcp-connect OPS [BATCHES]\n");
+    fprintf(stderr,
+            "usage: syscall_loop getppid|unix-pingpong|tcp-pingpong|tcp-connect OPS [BATCHES]\n");
     return 2;
   }
   const char* mode = argv[1];
