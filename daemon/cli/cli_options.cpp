@@ -34,6 +34,8 @@ std::unique_ptr<CLI::App> build_cli(CliOptions& o) {
   o.run_cmd = app->add_subcommand("run", "the daemon: load BPF, follow nginx, serve /metrics");
   CLI::App* run = o.run_cmd;
   run->add_option("--listen", o.run.listen, "metrics address HOST:PORT")->capture_default_str();
+  run->add_flag("!--no-capture", o.run.session.capture,
+                "reset/state hooks only: no request capture, no location attribution (cheapest)");
   run->add_option("--ringbuf-mib", o.run.session.ringbuf_mib, "ring buffer size in MiB")
       ->check(CLI::Range(1u, 1024u) & kPowerOfTwo)
       ->capture_default_str();

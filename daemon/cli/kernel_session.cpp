@@ -40,6 +40,7 @@ std::unique_ptr<KernelSession> KernelSession::open(const SessionOptions& opts, R
   std::unique_ptr<KernelSession> s(new KernelSession());
   BpfOptions bopts;
   bopts.ringbuf_bytes = static_cast<size_t>(opts.ringbuf_mib) << 20;
+  bopts.capture = opts.capture;
   s->bpf_ = BpfLoader::load(bopts, error);
   if (!s->bpf_) return nullptr;
   BpfLoader& bpf = *s->bpf_;

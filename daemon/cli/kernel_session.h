@@ -19,6 +19,7 @@ namespace ngxwatch {
 
 struct SessionOptions {
   unsigned ringbuf_mib = 4;
+  bool capture = true;
   unsigned scan_interval_ms = 1000;
 };
 

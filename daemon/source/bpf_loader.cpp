@@ -77,13 +77,16 @@ std::unique_ptr<BpfLoader> BpfLoader::load(const BpfOptions& opts, std::string* 
   for (const Hook& h : kHooks) {
     ProbeStatus st;
     st.name = h.name;
-    bool use_btf = has_btf_tracepoint(vmlinux, h.name);
+    bool wanted = opts.capture || (std::string(h.name) != "sock_send_length" &&
+                                   std::string(h.name) != "sock_recv_length");
+    bool use_btf = wanted && has_btf_tracepoint(vmlinux, h.name);
     bool use_tp = !use_btf && h.tp_prog && tracepoint_exists(h.category, h.name);
     st.style = use_btf ? "tp_btf" : use_tp ? "tp" : "";
     if (!use_btf && !use_tp)
       st.error =
           std::string("tracepoint ") + h.category + ":" + h.name + " does not exist on this kernel";
     bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj, h.btf_prog), use_btf);
+    if (!wanted) st.error = "disabled by --no-capture";
     if (h.tp_prog)
       bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj, h.tp_prog), use_tp);
     self->probes_.push_back(st);

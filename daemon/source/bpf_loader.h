@@ -22,6 +22,9 @@ struct ProbeStatus {
 
 struct BpfOptions {
   size_t ringbuf_bytes = 4u << 20;
+  // Request capture (sock_send_length/sock_recv_length): attribution to locations
+  // and phases. Off leaves the reset/state/process hooks only (cheapest mode).
+  bool capture = true;
 };
 
 class BpfLoader {
