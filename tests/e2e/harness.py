@@ -112,6 +112,7 @@ class Upstream:
         self.sock.settimeout(0.2)
         self.host, self.port = self.sock.getsockname()
         self.handled = 0
+        self._handled_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
@@ -133,12 +134,21 @@ class Upstream:
     def _handle(self, conn):
         try:
             self.behaviour(conn)
-            self.handled += 1
+            with self._handled_lock:
+                self.handled += 1
         except OSError:
             pass
         finally:
             with contextlib.suppress(OSError):
                 conn.close()
+
+    def expect_handled(self, n, what, timeout=5):
+        """Checks that exactly `n` connections were handled. The handler thread counts
+        a connection after it has answered, so the client may see the answer before the
+        count moves: wait for `n`, then give a straggler a moment to show up."""
+        wait_until(lambda: self.handled >= n, timeout, what=f"{what} ({n} handled)")
+        time.sleep(0.1)
+        check(self.handled == n, f"{what}: {self.handled} handled, want {n}")
 
     def close(self):
         self._stop.set()

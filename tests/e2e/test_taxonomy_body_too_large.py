@@ -29,7 +29,7 @@ def body(args, nginx_bin):
         good_st = [h.post(port, "/ok/form", 10 * 1024, headers=hdr) for _ in range(N)]
         h.check(bad_st == [413] * N, f"10k body over 1k limit should give 413s: {bad_st}")
         h.check(good_st == [200] * N, f"healthy location should give 200s: {good_st}")
-        h.check(backend.handled == N, f"only the healthy requests reach the backend: {backend.handled}")
+        backend.expect_handled(N, "only the healthy requests reach the backend")
         s = t.settle(daemon, lambda s: t.failures_seen(daemon, scope, "body_too_large") >= N,
                      5, f"{N} body_too_large failures")
         t.expect_exact(s, "ngxwatch_failures_total", scope,
