@@ -34,7 +34,13 @@ struct conn {
   __u8 closed;
   __u8 phase; /* direction of the current message run */
   __u8 close_seen;
+  __u8 quiet;   /* the current request is not sampled: its heads wait in `heads` */
+  __u8 pending; /* PENDING_* heads of the current request kept and not yet emitted */
+  __u8 eof;     /* nginx read EOF during the current request */
+  __u8 pad[5];
 };
+
+enum { PENDING_IN = 1, PENDING_OUT = 2 };
 
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -93,6 +99,48 @@ struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
   __uint(max_entries, 4 << 20);
 } events SEC(".maps");
+
+/* Heads of unsampled requests, kept until the request ends: emitted only if it fails.
+ * (A struct, not sk | direction: the verifier forbids bit operations on pointers.) */
+struct head_key {
+  __u64 sock;
+  __u64 outbound; /* 1: what nginx wrote, 0: what it read */
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, struct head_key);
+  __type(value, struct ngxw_data_event);
+} heads SEC(".maps");
+
+/* One data event of scratch per CPU: a new `heads` entry is built here (the stack is
+ * too small for it). */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct ngxw_data_event);
+} scratch SEC(".maps");
+
+/* Per-CPU systematic sampler of client requests (see sample_request). */
+struct sampler {
+  __u64 window_ns; /* start of the current one-second window */
+  __u64 seen;      /* requests in it */
+  __u64 stride;    /* every stride-th request is sampled */
+  __u64 skipped;   /* since the last sampled one */
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct sampler);
+} samplers SEC(".maps");
+
+/* Requests per second per CPU whose bytes reach user space in full; 0: all of them.
+ * Set by the loader (--sample-rate). */
+const volatile __u32 sample_per_sec = 0;
 
 /* Set by user space while start-up seeds are waiting to be adopted. */
 volatile __u32 seeds_pending = 0;
@@ -159,7 +207,7 @@ static __always_inline struct ngxw_proc_info* nginx_task(__u32* tgid_out) {
 
 static __always_inline void emit_conn(__u16 type, const struct sock* sk, const struct conn* c,
                                       __u8 origin, __u8 state, __u8 old_state, __u32 reason,
-                                      const struct ngxw_reset_key* lost_key) {
+                                      __u32 flags, const struct ngxw_reset_key* lost_key) {
   struct ngxw_conn_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
   if (!e) {
     count(NGXW_CTR_EVENTS_DROPPED);
@@ -178,7 +226,7 @@ static __always_inline void emit_conn(__u16 type, const struct sock* sk, const s
   e->tcp_state = state;
   e->old_state = old_state;
   e->reason = reason;
-  e->pad = 0;
+  e->flags = flags;
   e->stats = c->stats;
   bpf_ringbuf_submit(e, wakeup_flags(type == NGXW_EV_RESET));
 }
@@ -206,7 +254,7 @@ static __always_inline struct conn* adopt_seed(const struct sock* sk, __u64 key)
   struct conn* adopted = bpf_map_lookup_elem(&conns, &key);
   if (adopted)
     emit_conn(NGXW_EV_CONN_OPEN, sk, adopted, NGXW_ORIGIN_NONE,
-              BPF_CORE_READ(sk, __sk_common.skc_state), 0, NGXW_REASON_NONE, 0);
+              BPF_CORE_READ(sk, __sk_common.skc_state), 0, NGXW_REASON_NONE, 0, 0);
   return adopted;
 }
 
@@ -215,6 +263,142 @@ static __always_inline struct conn* lookup_conn(const struct sock* sk) {
   struct conn* c = bpf_map_lookup_elem(&conns, &key);
   if (c) return c;
   return adopt_seed(sk, key);
+}
+
+/* ---- sampling: an uneventful request leaves nothing for user space to do ----
+ *
+ * Above sample_per_sec requests per second on a CPU, only every stride-th client
+ * request is reported in full (its event carries the stride as its weight); the others
+ * are "quiet": their heads are kept in `heads` and reach user space only if the
+ * request turns out to fail (a reset, a close before the answer, an error status, a
+ * temp file), so failures are reported in full at any rate and successes are sampled. */
+
+static __always_inline bool sample_request(__u64 now, __u32* weight) {
+  *weight = 1;
+  count(NGXW_CTR_REQUESTS);
+  if (!sample_per_sec) return true;
+  __u32 zero = 0;
+  struct sampler* s = bpf_map_lookup_elem(&samplers, &zero);
+  if (!s) return true;
+  if (now - s->window_ns >= 1000000000ull) {
+    /* The stride for this second from the last one's rate. */
+    s->stride = s->seen / sample_per_sec + 1;
+    s->seen = 0;
+    s->window_ns = now;
+  }
+  s->seen += 1;
+  if (s->stride == 0) s->stride = 1;
+  /* A burst inside the window: widen the stride as soon as twice the budget went by. */
+  if (s->seen > 2 * (__u64)sample_per_sec * s->stride && s->stride < (1u << 20)) s->stride *= 2;
+  if (s->skipped + 1 < s->stride) {
+    s->skipped += 1;
+    count(NGXW_CTR_UNSAMPLED);
+    return false;
+  }
+  *weight = (__u32)(s->skipped + 1);
+  s->skipped = 0;
+  return true;
+}
+
+/* Emit one kept head of sk's current request, completed with the socket's endpoints. */
+static __always_inline void flush_head(__u64 key, struct conn* c, __u8 bit) {
+  if (!(c->pending & bit)) return;
+  c->pending &= ~bit;
+  struct head_key hk = {.sock = key, .outbound = bit == PENDING_OUT};
+  struct ngxw_data_event* e = bpf_map_lookup_elem(&heads, &hk);
+  if (!e) {
+    count(NGXW_CTR_HEADS_LOST);
+    return;
+  }
+  read_endpoints((const struct sock*)key, &e->local, &e->remote);
+  if (bpf_ringbuf_output(&events, e, sizeof(*e), wakeup_flags(false)))
+    count(NGXW_CTR_EVENTS_DROPPED);
+}
+
+/* Something went wrong on sk's current request (or may have): send what was kept of
+ * it, and of the client request it serves, and report the rest of both in full. */
+static __always_inline void flush_request(__u64 key, struct conn* c) {
+  if (c->side == NGXW_SIDE_UPSTREAM && c->link) {
+    __u64 ck = c->link;
+    struct conn* client = bpf_map_lookup_elem(&conns, &ck);
+    if (client) {
+      client->quiet = 0;
+      flush_head(ck, client, PENDING_IN);
+    }
+  }
+  c->quiet = 0;
+  flush_head(key, c, PENDING_OUT); /* an upstream request before its response */
+  flush_head(key, c, PENDING_IN);
+}
+
+struct head_scan {
+  const struct ngxw_data_event* e;
+  __u32 len;
+  __u32 head_end; /* bytes up to and including the blank line */
+  __u32 value_at; /* where the Content-Length value starts */
+};
+
+static __always_inline bool lower_is(__u8 ch, char want) { return (ch | 0x20) == want; }
+
+/* One byte of the scan (a bpf_loop callback: the verifier checks it once, not once per
+ * byte, and the kernel inlines the loop). 1 stops. */
+static long scan_head_byte(__u32 i, struct head_scan* s) {
+  if (i >= NGXW_CAPTURE_BYTES - 16 || i + 3 > s->len) return 1;
+  /* Keep the checked register: clang may otherwise index with an unchecked copy. */
+  asm volatile("" : "+r"(i));
+  if (i >= NGXW_CAPTURE_BYTES - 16) return 1;
+  const __u8* d = s->e->data + i;
+  if (d[0] != '\n') return 0;
+  if (d[1] == '\r') {
+    s->head_end = i + 3; /* "\n\r\n": the blank line ending the header */
+    return 1;
+  }
+  /* "content-length:" in any case ('A'..'Z' | 0x20 is lowercase) */
+  if (i + 16 <= s->len && !s->value_at && lower_is(d[1], 'c') && lower_is(d[2], 'o') &&
+      lower_is(d[3], 'n') && lower_is(d[4], 't') && lower_is(d[5], 'e') && lower_is(d[6], 'n') &&
+      lower_is(d[7], 't') && d[8] == '-' && lower_is(d[9], 'l') && lower_is(d[10], 'e') &&
+      lower_is(d[11], 'n') && lower_is(d[12], 'g') && lower_is(d[13], 't') &&
+      lower_is(d[14], 'h') && d[15] == ':')
+    s->value_at = i + 16;
+  return 0;
+}
+
+/* Whether the kept response head of an unsampled upstream request says nginx read all
+ * of the response: header length + Content-Length <= bytes received. No, when the
+ * head has no Content-Length (chunked, close-delimited) or is longer than the kept
+ * bytes: user space judges those. Runs once per connection close, not per message. */
+static __always_inline bool kept_response_complete(__u64 key, const struct conn* c) {
+  if (!(c->pending & PENDING_IN)) return false;
+  struct head_key hk = {.sock = key, .outbound = 0};
+  struct ngxw_data_event* e = bpf_map_lookup_elem(&heads, &hk);
+  if (!e) return false;
+  struct head_scan s = {.e = e, .len = e->len};
+  bpf_loop(NGXW_CAPTURE_BYTES - 16, scan_head_byte, &s, 0);
+  if (!s.head_end || !s.value_at) return false;
+  __u64 length = 0;
+  bool digits = false;
+  for (__u32 j = 0; j < 20; j++) {
+    __u32 at = s.value_at + j;
+    if (at >= s.head_end) break;
+    asm volatile("" : "+r"(at)); /* index with the checked register (see scan_head_byte) */
+    if (at >= NGXW_CAPTURE_BYTES) break;
+    __u8 ch = e->data[at];
+    if (ch == ' ' && !digits) continue;
+    if (ch < '0' || ch > '9') break;
+    length = length * 10 + (ch - '0');
+    digits = true;
+  }
+  return digits && c->stats.req_bytes_recv >= s.head_end + length;
+}
+
+/* Whether a connection closes the way a finished request ends: a client after nginx
+ * began its answer (or before any request), an upstream after nginx read some of the
+ * response, and all of it if it met EOF (EOF mid-response is how a cut one looks). */
+static __always_inline bool ended_uneventfully(__u64 key, const struct conn* c) {
+  if (c->side == NGXW_SIDE_CLIENT) return c->stats.requests == 0 || c->phase == PHASE_SENDING;
+  if (c->stats.requests == 0 || c->phase != PHASE_RECEIVING || c->stats.req_bytes_recv == 0)
+    return false;
+  return !c->eof || kept_response_complete(key, c);
 }
 
 static __always_inline int on_reset(const struct sock* sk, __u8 origin, __u32 reason) {
@@ -235,7 +419,8 @@ static __always_inline int on_reset(const struct sock* sk, __u8 origin, __u32 re
   count(NGXW_CTR_RESETS_SEEN);
   count_keyed(&reset_totals, &key);
   __u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
-  emit_conn(NGXW_EV_RESET, sk, c, origin, state, 0, reason, &key);
+  flush_request((__u64)sk, c);
+  emit_conn(NGXW_EV_RESET, sk, c, origin, state, 0, reason, 0, &key);
   return 0;
 }
 
@@ -248,7 +433,8 @@ static __always_inline void track(const struct sock* sk, __u64 key, __u32 tgid, 
   c.stats.opened_ns = bpf_ktime_get_ns();
   bpf_map_update_elem(&conns, &key, &c, BPF_ANY);
   count(NGXW_CTR_CONNS_TRACKED);
-  emit_conn(NGXW_EV_CONN_OPEN, sk, &c, NGXW_ORIGIN_NONE, TCP_ESTABLISHED, 0, NGXW_REASON_NONE, 0);
+  emit_conn(NGXW_EV_CONN_OPEN, sk, &c, NGXW_ORIGIN_NONE, TCP_ESTABLISHED, 0, NGXW_REASON_NONE, 0,
+            0);
 }
 
 static __always_inline void listen_key_of(const struct sock* sk, struct ngxw_listen_key* k,
@@ -324,7 +510,13 @@ static __always_inline int on_state(const struct sock* sk, int oldstate, int new
   __u8 origin = fin_by_peer || oldstate == TCP_CLOSE_WAIT || oldstate == TCP_LAST_ACK
                     ? NGXW_ORIGIN_PEER
                     : NGXW_ORIGIN_NGINX;
-  emit_conn(NGXW_EV_CONN_CLOSE, sk, c, origin, newstate, oldstate, NGXW_REASON_NONE, 0);
+  __u32 flags = 0;
+  if (ended_uneventfully(key, c)) {
+    if (c->quiet) flags = NGXW_CONN_QUIET;
+  } else {
+    flush_request(key, c);
+  }
+  emit_conn(NGXW_EV_CONN_CLOSE, sk, c, origin, newstate, oldstate, NGXW_REASON_NONE, flags, 0);
   return 0;
 }
 
@@ -400,25 +592,18 @@ static __always_inline __u64 user_buffer(__u64* limit) {
   return 0;
 }
 
-static __always_inline void emit_data(const struct sock* sk, const struct conn* c, __u64 link,
-                                      bool outbound, int ret) {
-  struct ngxw_data_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-  if (!e) {
-    count(NGXW_CTR_EVENTS_DROPPED);
-    return;
-  }
+static __always_inline void fill_data(struct ngxw_data_event* e, const struct conn* c, __u64 link,
+                                      bool outbound, int ret, __u64 now, __u32 weight) {
   e->hdr.version = NGXW_EVENT_VERSION;
   e->hdr.type = NGXW_EV_DATA;
   e->hdr.tgid = c->tgid;
-  e->hdr.ts_ns = bpf_ktime_get_ns();
-  e->sock_id = (__u64)sk;
+  e->hdr.ts_ns = now;
   e->link_sock_id = link;
-  read_endpoints(sk, &e->local, &e->remote);
   e->side = c->side;
   e->outbound = outbound;
   e->total = ret;
   e->request = c->stats.requests;
-  e->pad = 0;
+  e->weight = weight;
   e->idle_ns = c->stats.idle_ns;
   e->len = 0;
   __u64 limit = ret > 0 ? (__u64)ret : 0;
@@ -427,19 +612,79 @@ static __always_inline void emit_data(const struct sock* sk, const struct conn* 
   if (buf && limit > 0 && limit <= NGXW_CAPTURE_BYTES &&
       bpf_probe_read_user(e->data, limit, (void*)buf) == 0)
     e->len = limit;
+}
+
+static __always_inline void emit_data(const struct sock* sk, const struct conn* c, __u64 link,
+                                      bool outbound, int ret, __u64 now, __u32 weight) {
+  struct ngxw_data_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) {
+    count(NGXW_CTR_EVENTS_DROPPED);
+    return;
+  }
+  e->sock_id = (__u64)sk;
+  read_endpoints(sk, &e->local, &e->remote);
+  fill_data(e, c, link, outbound, ret, now, weight);
   bpf_ringbuf_submit(e, wakeup_flags(false));
 }
 
+/* An unsampled request's head: kept in `heads` (endpoints are added if it is sent). */
+static __always_inline void keep_data(__u64 key, struct conn* c, __u64 link, bool outbound, int ret,
+                                      __u64 now) {
+  struct head_key hk = {.sock = key, .outbound = outbound};
+  struct ngxw_data_event* e = bpf_map_lookup_elem(&heads, &hk);
+  bool fresh = !e;
+  if (fresh) {
+    __u32 zero = 0;
+    e = bpf_map_lookup_elem(&scratch, &zero);
+    if (!e) return;
+  }
+  e->sock_id = key;
+  fill_data(e, c, link, outbound, ret, now, 1);
+  if (fresh && bpf_map_update_elem(&heads, &hk, e, BPF_ANY)) return;
+  c->pending |= outbound ? PENDING_OUT : PENDING_IN;
+}
+
+/* The status code of the response head nginx is writing, or 0 when the bytes are not
+ * an HTTP/1 status line (TLS, HTTP/2). Reads 12 bytes: "HTTP/1.1 200". */
+static __always_inline int peek_status(int ret) {
+  if (ret < 12) return 0;
+  __u64 limit = 12;
+  __u64 buf = user_buffer(&limit);
+  char b[12] = {};
+  if (!buf || limit < 12 || bpf_probe_read_user(b, sizeof(b), (void*)buf)) return 0;
+  if (b[0] != 'H' || b[1] != 'T' || b[2] != 'T' || b[3] != 'P' || b[4] != '/') return 0;
+  int st = 0;
+  for (int i = 9; i < 12; i++) {
+    if (b[i] < '0' || b[i] > '9') return 0;
+    st = st * 10 + (b[i] - '0');
+  }
+  return st;
+}
+
+/* Answers user space must see even for an unsampled request: interim (the body that
+ * follows is not a new request), refused bodies, rate limiting, server errors. */
+static __always_inline bool eventful_status(int st) {
+  return (st >= 100 && st < 200) || st == 413 || st == 429 || st >= 500;
+}
+
 /* nginx sent (outbound) or received ret bytes on sk: keep the connection's counters
- * and, at the start of each message, capture its first bytes. */
+ * and, at the start of each message, capture its first bytes (or keep them, when the
+ * request is not sampled). */
 static __always_inline int on_transfer(const struct sock* sk, int ret, bool outbound) {
+  /* Filter first, cheapest first: not TCP over IP (one load), not nginx (one lookup). */
+  __u16 family = sk->__sk_common.skc_family;
+  if (family != AF_INET && family != AF_INET6) return 0;
+  if (ret < 0 && !outbound) return 0; /* EAGAIN */
   __u32 tgid;
-  struct ngxw_proc_info* proc = nginx_task(&tgid); /* filter first: one lookup */
+  struct ngxw_proc_info* proc = nginx_task(&tgid);
   if (!proc) return 0;
-  if (ret <= 0 && !outbound) return 0; /* EAGAIN or EOF: nothing moved */
   __u64 key = (__u64)sk;
   struct conn* c = bpf_map_lookup_elem(&conns, &key);
   if (!c) return 0;
+  if (ret == 0 && !outbound) {
+    c->eof = 1;
+    return 0;
+  }
 
   __u64 now = bpf_ktime_get_ns();
   __u8 phase = outbound ? PHASE_SENDING : PHASE_RECEIVING;
@@ -449,15 +694,12 @@ static __always_inline int on_transfer(const struct sock* sk, int ret, bool outb
    * first), and when nginx reads from a client after writing to it (or first). */
   bool request = starts && (outbound == (c->side == NGXW_SIDE_UPSTREAM));
   __u64 link = 0;
+  __u32 weight = 1;
   if (c->side == NGXW_SIDE_CLIENT) {
     c->tgid = tgid; /* the worker that accepted it */
     if (!outbound) proc->cur_client = key;
   } else if (!outbound) {
     proc->cur_upstream = key; /* whose response a proxy temp-file write spools */
-  }
-  if (c->side == NGXW_SIDE_UPSTREAM && request) {
-    /* A new connection was linked at connect(); a reused one now. */
-    link = c->stats.requests == 0 ? c->link : proc->cur_client;
   }
   if (request) {
     __u64 last = c->stats.last_send_ns > c->stats.last_recv_ns ? c->stats.last_send_ns
@@ -467,6 +709,19 @@ static __always_inline int on_transfer(const struct sock* sk, int ret, bool outb
     c->stats.req_start_ns = now;
     c->stats.req_bytes_sent = 0;
     c->stats.req_bytes_recv = 0;
+    c->pending = 0;
+    c->eof = 0;
+    if (c->side == NGXW_SIDE_UPSTREAM) {
+      /* A new connection was linked at connect(); a reused one now. Its request is
+       * sampled when the client request it serves is. */
+      link = c->stats.requests == 1 ? c->link : proc->cur_client;
+      c->link = link;
+      struct conn* client = link ? bpf_map_lookup_elem(&conns, &link) : 0;
+      c->quiet = client ? client->quiet : 0;
+      if (ret <= 0) flush_request(key, c); /* a write on a reused connection failed */
+    } else {
+      c->quiet = !sample_request(now, &weight);
+    }
   }
   c->phase = phase;
   if (ret > 0) {
@@ -482,7 +737,16 @@ static __always_inline int on_transfer(const struct sock* sk, int ret, bool outb
       c->stats.req_bytes_recv += ret;
     }
   }
-  if (starts) emit_data(sk, c, link, outbound, ret);
+  if (!starts) return 0;
+  if (c->quiet && c->side == NGXW_SIDE_CLIENT && outbound) {
+    /* The answer to an unsampled request: nothing to send unless it is an error. */
+    if (!eventful_status(peek_status(ret))) return 0;
+    flush_request(key, c);
+  }
+  if (c->quiet)
+    keep_data(key, c, link, outbound, ret, now);
+  else
+    emit_data(sk, c, link, outbound, ret, now, weight);
   return 0;
 }
 
@@ -533,6 +797,12 @@ int temp_write_exit(struct pt_regs* ctx) {
   __u32 tgid;
   struct ngxw_proc_info* proc = nginx_task(&tgid);
   if (!proc) return 0;
+  /* A spooled body or response is worth its requests' heads (temp-dir attribution). */
+  __u64 ids[2] = {proc->cur_client, proc->cur_upstream};
+  for (int i = 0; i < 2; i++) {
+    struct conn* c = ids[i] ? bpf_map_lookup_elem(&conns, &ids[i]) : 0;
+    if (c && (c->quiet || c->pending)) flush_request(ids[i], c);
+  }
   struct ngxw_temp_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
   if (!e) {
     count(NGXW_CTR_EVENTS_DROPPED);

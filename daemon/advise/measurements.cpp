@@ -76,9 +76,9 @@ void Measurements::on_request(const RequestObservation& r) {
   LocationMeasurements& loc = location(r.place.server, r.place.location);
   if (!r.place.upstream.empty()) {
     loc.upstream = r.place.upstream;
-    ++upstream(r.place.upstream).requests;
+    upstream(r.place.upstream).requests += r.weight;
   }
-  ++loc.requests;
+  loc.requests += r.weight;  // totals count what sampling skipped; failures are reported one by one
   if (loc.first_ts_ns == 0 || r.ts_ns < loc.first_ts_ns) loc.first_ts_ns = r.ts_ns;
   loc.last_ts_ns = std::max(loc.last_ts_ns, r.ts_ns);
   uint64_t body = r.content_length.value_or(0);

@@ -17,6 +17,14 @@ const auto kPowerOfTwo = CLI::Validator(
     },
     "POWER_OF_2");
 
+void add_sample_rate(CLI::App& cmd, SessionOptions& s) {
+  cmd.add_option("--sample-rate", s.sample_per_sec,
+                 "client requests per second per CPU captured in full; above it the rest are "
+                 "sampled (failures always in full); 0: capture every request")
+      ->check(CLI::Range(0u, 10000000u))
+      ->capture_default_str();
+}
+
 }  // namespace
 
 std::unique_ptr<CLI::App> build_cli(CliOptions& o) {
@@ -36,6 +44,7 @@ std::unique_ptr<CLI::App> build_cli(CliOptions& o) {
   run->add_option("--listen", o.run.listen, "metrics address HOST:PORT")->capture_default_str();
   run->add_flag("!--no-capture", o.run.session.capture,
                 "reset/state hooks only: no request capture, no location attribution (cheapest)");
+  add_sample_rate(*run, o.run.session);
   run->add_option("--ringbuf-mib", o.run.session.ringbuf_mib, "ring buffer size in MiB")
       ->check(CLI::Range(1u, 1024u) & kPowerOfTwo)
       ->capture_default_str();
@@ -55,6 +64,7 @@ std::unique_ptr<CLI::App> build_cli(CliOptions& o) {
   o.record_cmd->add_option("-o,--output", o.record.output, "trace file to write")->required();
   o.record_cmd->add_option("--duration", o.record.duration_s, "seconds to record (0: until Ctrl-C)")
       ->check(CLI::NonNegativeNumber);
+  add_sample_rate(*o.record_cmd, o.record.session);
   o.record_cmd->add_option("--ringbuf-mib", o.record.session.ringbuf_mib, "ring buffer size in MiB")
       ->check(CLI::Range(1u, 1024u) & kPowerOfTwo);
 

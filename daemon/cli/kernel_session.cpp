@@ -41,6 +41,7 @@ std::unique_ptr<KernelSession> KernelSession::open(const SessionOptions& opts, R
   BpfOptions bopts;
   bopts.ringbuf_bytes = static_cast<size_t>(opts.ringbuf_mib) << 20;
   bopts.capture = opts.capture;
+  bopts.sample_per_sec = opts.sample_per_sec;
   s->bpf_ = BpfLoader::load(bopts, error);
   if (!s->bpf_) return nullptr;
   BpfLoader& bpf = *s->bpf_;

@@ -20,6 +20,7 @@ namespace ngxwatch {
 struct SessionOptions {
   unsigned ringbuf_mib = 4;
   bool capture = true;
+  unsigned sample_per_sec = 1000;  // see BpfOptions
   unsigned scan_interval_ms = 1000;
 };
 

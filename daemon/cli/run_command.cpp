@@ -121,10 +121,14 @@ int run_daemon(const RunOptions& opts) {
         session->set_scan_interval(std::chrono::milliseconds(fresh->session.scan_interval_ms));
         if (fresh->listen != current.listen ||
             fresh->session.ringbuf_mib != current.session.ringbuf_mib ||
+            fresh->session.sample_per_sec != current.session.sample_per_sec ||
             fresh->api_socket != current.api_socket)
-          spdlog::warn("reload: listen, ringbuf-mib and api-socket take effect after a restart");
+          spdlog::warn(
+              "reload: listen, ringbuf-mib, sample-rate and api-socket take effect after a "
+              "restart");
         fresh->listen = current.listen;
         fresh->session.ringbuf_mib = current.session.ringbuf_mib;
+        fresh->session.sample_per_sec = current.session.sample_per_sec;
         fresh->api_socket = current.api_socket;
         fresh->reload = current.reload;
         current = *fresh;

@@ -139,6 +139,7 @@ void Correlator::on_data(const ngxw_data_event& e) {
     if (!head.ok && e.len > 0) ++stats_.unparsed_captures;
     c.request = head;
     c.request_ts = e.hdr.ts_ns;
+    c.weight = std::max<uint32_t>(e.weight, 1);
     c.response = {};
     c.response_started = false;
     c.failures.clear();
@@ -192,11 +193,15 @@ void Correlator::report_request(const Conn& c, int status, uint64_t now, uint64_
   r.duration_s =
       now > c.request_ts && c.request_ts ? static_cast<double>(now - c.request_ts) / 1e9 : 0;
   r.upstream_failures = static_cast<int>(c.failures.size());
+  r.weight = c.weight;
   sink_->on_request(r);
 }
 
 void Correlator::on_end(uint64_t id, Conn& c, const ngxw_conn_event& e) {
   (void)id;
+  // An unsampled request the kernel saw end normally: none of its bytes came here,
+  // and the counters alone would read as a cut response.
+  if (e.flags & NGXW_CONN_QUIET) return;
   bool upstream = e.side == NGXW_SIDE_UPSTREAM;
   ClassifyInput in;
   in.side = e.side;

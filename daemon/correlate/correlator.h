@@ -57,6 +57,7 @@ class Correlator {
     std::optional<Place> place;
     std::vector<PendingFailure> failures;  // client: upstream failures of this request
     uint64_t request_ts = 0;               // client: when the current request began
+    uint32_t weight = 1;                   // client: requests the current one stands for
     bool request_reported = false;         // client: on_request already sent for it
     bool ended = false;                    // a terminal verdict was already given
     bool closed = false;                   // the socket is closing or closed

@@ -57,6 +57,9 @@ struct RequestObservation {
   uint64_t ts_ns = 0;                      // when the request started
   double duration_s = 0;                   // start to status
   int upstream_failures = 0;               // upstream attempts that failed for it
+  // How many requests this one stands for: above the kernel's sampling rate only
+  // every n-th uneventful request is reported, with weight n (failures always 1).
+  uint32_t weight = 1;
 };
 
 class ObservationSink {

@@ -42,11 +42,11 @@ void RetryStormDetector::on_request(const RequestObservation& r) {
   }
 
   // Requests are reported when they finish; keep the window ordered by start time.
-  Sample s{r.ts_ns, fail, retry, !r.idempotent, r.client};
+  Sample s{r.ts_ns, fail, retry, !r.idempotent, r.client, std::max<uint32_t>(r.weight, 1)};
   auto pos = loc.recent.end();
   while (pos != loc.recent.begin() && std::prev(pos)->ts > s.ts) --pos;
   loc.recent.insert(pos, s);
-  loc.history.push_back(r.ts_ns);
+  loc.history.emplace_back(r.ts_ns, s.weight);
   if (loc.storm && retry) {
     ++state_[key].storm_requests;
     if (s.non_idempotent) loc.storm->severity = "critical";
@@ -66,16 +66,17 @@ void RetryStormDetector::trim(Loc& loc, uint64_t now_ns) {
   uint64_t recent = static_cast<uint64_t>(o_.recent_window_s * kNs);
   uint64_t base = static_cast<uint64_t>(o_.baseline_window_s * kNs);
   while (!loc.recent.empty() && loc.recent.front().ts + recent < now_ns) loc.recent.pop_front();
-  while (!loc.history.empty() && loc.history.front() + base < now_ns) loc.history.pop_front();
+  while (!loc.history.empty() && loc.history.front().first + base < now_ns) loc.history.pop_front();
 }
 
 void RetryStormDetector::judge(Loc& loc, uint64_t now_ns) {
   trim(loc, now_ns);
   auto key = std::make_pair(loc.place.server, loc.place.location);
-  size_t n = loc.recent.size(), fails = 0, retries = 0;
+  size_t n = 0, fails = 0, retries = 0;
   bool non_idempotent = false;
   std::set<std::string> clients;
   for (const auto& s : loc.recent) {
+    n += s.weight;
     fails += s.failed;
     if (s.retry) {
       ++retries;
@@ -88,7 +89,8 @@ void RetryStormDetector::judge(Loc& loc, uint64_t now_ns) {
   // The baseline is the location's own rate before the recent window.
   uint64_t recent_start = now_ns - std::min<uint64_t>(now_ns, o_.recent_window_s * kNs);
   size_t older = 0;
-  for (uint64_t t : loc.history) older += t < recent_start;
+  for (const auto& [t, w] : loc.history)
+    if (t < recent_start) older += w;
   double baseline = static_cast<double>(older) / (o_.baseline_window_s - o_.recent_window_s);
 
   if (!loc.storm) {

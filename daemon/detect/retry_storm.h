@@ -58,11 +58,12 @@ class RetryStormDetector {
     bool retry;
     bool non_idempotent;
     std::string client;
+    uint32_t weight;  // requests it stands for (kernel sampling); failures are 1
   };
   struct Loc {
     Place place;
-    std::deque<Sample> recent;     // within recent_window_s
-    std::deque<uint64_t> history;  // request times within baseline window
+    std::deque<Sample> recent;                          // within recent_window_s
+    std::deque<std::pair<uint64_t, uint32_t>> history;  // (time, weight) in the baseline window
     std::optional<Finding> storm;
     double peak_rate = 0;
   };

@@ -1,5 +1,7 @@
 #include "export/metrics.h"
 
+#include <algorithm>
+
 #include "correlate/reset_labels.h"
 
 namespace ngxwatch {
@@ -58,6 +60,19 @@ Metrics::Metrics(size_t max_locations)
                    .Name("ngxwatch_events_dropped_total")
                    .Help("Kernel events lost because the ring buffer was full (totals stay exact)")
                    .Register(*registry_)),
+      requests_seen_(BuildCounter()
+                         .Name("ngxwatch_requests_seen_total")
+                         .Help("Client requests nginx began reading, counted in kernel")
+                         .Register(*registry_)),
+      requests_unsampled_(BuildCounter()
+                              .Name("ngxwatch_requests_unsampled_total")
+                              .Help("Of those, requests above --sample-rate kept in the kernel "
+                                    "(reported only if they failed)")
+                              .Register(*registry_)),
+      heads_lost_(BuildCounter()
+                      .Name("ngxwatch_capture_heads_lost_total")
+                      .Help("Kept heads of unsampled requests evicted before they were needed")
+                      .Register(*registry_)),
       probe_attached_(BuildGauge()
                           .Name("ngxwatch_probe_attached")
                           .Help("1 when the BPF program on this tracepoint is attached")
@@ -71,7 +86,11 @@ Metrics::Metrics(size_t max_locations)
       reset_age_all_(reset_age_.Add({}, kAgeBuckets)),
       reset_bytes_all_(reset_bytes_.Add({}, kBytesBuckets)),
       keepalive_idle_all_(keepalive_idle_.Add({}, kIdleBuckets)),
-      max_locations_(max_locations) {}
+      max_locations_(max_locations),
+      kernel_counters_{{NGXW_CTR_EVENTS_DROPPED, &dropped_total_},
+                       {NGXW_CTR_REQUESTS, &requests_seen_.Add({})},
+                       {NGXW_CTR_UNSAMPLED, &requests_unsampled_.Add({})},
+                       {NGXW_CTR_HEADS_LOST, &heads_lost_.Add({})}} {}
 
 std::string Metrics::location_label(const std::string& location) {
   if (location.empty() || locations_.count(location)) return location;
@@ -145,10 +164,10 @@ void Metrics::attach_kernel(const KernelMaps& maps) {
 void Metrics::sync_kernel() const {
   std::lock_guard<std::mutex> lk(kernel_mu_);
   if (!have_kernel_) return;
-  uint64_t dropped = kernel_.counter(NGXW_CTR_EVENTS_DROPPED);
-  if (dropped > dropped_seen_) {
-    dropped_total_.Increment(static_cast<double>(dropped - dropped_seen_));
-    dropped_seen_ = dropped;
+  for (KernelCounter& k : kernel_counters_) {
+    uint64_t now = kernel_.counter(k.index);
+    if (now > k.seen) k.counter->Increment(static_cast<double>(now - k.seen));
+    k.seen = std::max(k.seen, now);
   }
   // Resets whose events were dropped are still counted, under the labels the kernel
   // knows; what is lost is their attribution, not the total.

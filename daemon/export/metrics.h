@@ -54,6 +54,9 @@ class Metrics : public prometheus::Collectable, public ObservationSink {
   prometheus::Family<prometheus::Histogram>& reset_bytes_;
   prometheus::Family<prometheus::Histogram>& keepalive_idle_;
   prometheus::Family<prometheus::Counter>& dropped_;
+  prometheus::Family<prometheus::Counter>& requests_seen_;
+  prometheus::Family<prometheus::Counter>& requests_unsampled_;
+  prometheus::Family<prometheus::Counter>& heads_lost_;
   prometheus::Family<prometheus::Gauge>& probe_attached_;
   prometheus::Family<prometheus::Gauge>& workers_;
   prometheus::Counter& dropped_total_;
@@ -68,7 +71,13 @@ class Metrics : public prometheus::Collectable, public ObservationSink {
   mutable std::mutex kernel_mu_;
   bool have_kernel_ = false;
   KernelMaps kernel_;
-  mutable uint64_t dropped_seen_ = 0;
+  // Kernel per-CPU counters mirrored as Prometheus counters (by how much they grew).
+  struct KernelCounter {
+    ngxw_counter index;
+    prometheus::Counter* counter;
+    uint64_t seen = 0;
+  };
+  mutable std::vector<KernelCounter> kernel_counters_;
   mutable ResetKeyCounts lost_seen_;
 };
 

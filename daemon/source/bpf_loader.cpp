@@ -68,6 +68,7 @@ std::unique_ptr<BpfLoader> BpfLoader::load(const BpfOptions& opts, std::string* 
   }
   std::unique_ptr<BpfLoader> self(new BpfLoader(skel));
   bpf_map__set_max_entries(skel->maps.events, static_cast<__u32>(opts.ringbuf_bytes));
+  skel->rodata->sample_per_sec = opts.sample_per_sec;
 
   btf* vmlinux = btf__load_vmlinux_btf();
   if (!vmlinux) spdlog::warn("cannot read kernel BTF; classic tracepoints only");

@@ -25,6 +25,9 @@ struct BpfOptions {
   // Request capture (sock_send_length/sock_recv_length): attribution to locations
   // and phases. Off leaves the reset/state/process hooks only (cheapest mode).
   bool capture = true;
+  // Client requests per second per CPU reported in full; above it every stride-th one
+  // is (weighted), and the others reach user space only if they fail. 0: all.
+  unsigned sample_per_sec = 0;
 };
 
 class BpfLoader {

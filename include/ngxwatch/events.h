@@ -55,6 +55,9 @@ enum ngxw_counter {
   NGXW_CTR_EVENTS_DROPPED = 0, /* ring buffer full: detail lost, totals kept */
   NGXW_CTR_RESETS_SEEN = 1,    /* RSTs on tracked sockets */
   NGXW_CTR_CONNS_TRACKED = 2,  /* sockets inserted into the connection table */
+  NGXW_CTR_REQUESTS = 3,       /* client requests nginx began reading */
+  NGXW_CTR_UNSAMPLED = 4,      /* of those, kept in the kernel as uneventful (sampling) */
+  NGXW_CTR_HEADS_LOST = 5,     /* a kept request head was evicted before it was needed */
   NGXW_CTR_MAX = 8,
 };
 
@@ -92,6 +95,11 @@ struct ngxw_conn_stats {
   __u8 pad[3];
 };
 
+/* ngxw_conn_event.flags. QUIET: the connection's current request was not sampled and
+ * ended the way a finished request ends (the kernel judged it; see bpf/README.md), so
+ * user space saw none of its bytes and must not judge it from the counters alone. */
+#define NGXW_CONN_QUIET 1u
+
 /* NGXW_EV_RESET, NGXW_EV_CONN_OPEN, NGXW_EV_CONN_CLOSE */
 struct ngxw_conn_event {
   struct ngxw_event_header hdr;
@@ -104,7 +112,7 @@ struct ngxw_conn_event {
   __u8 tcp_state; /* socket state when it happened (TCP_* numbers) */
   __u8 old_state; /* previous state, for CONN_CLOSE */
   __u32 reason;   /* kernel's sk_rst_reason, or NGXW_REASON_NONE */
-  __u32 pad;
+  __u32 flags;    /* NGXW_CONN_* */
   struct ngxw_conn_stats stats;
 };
 
@@ -130,7 +138,8 @@ struct ngxw_data_event {
   __u16 len;     /* bytes valid in data[] */
   __s32 total;   /* return value of the send/receive they were taken from */
   __u32 request; /* stats.requests at this point (1 = first on the connection) */
-  __u32 pad;
+  __u32 weight;  /* client request head: how many requests it stands for (sampling);
+                    0 in traces of older builds, read as 1 */
   __u64 idle_ns; /* idle time of the connection before this message */
   __u8 data[NGXW_CAPTURE_BYTES];
 };
