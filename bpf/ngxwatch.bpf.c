@@ -311,8 +311,8 @@ static __always_inline void flush_head(__u64 key, struct conn* c, __u8 bit) {
     return;
   }
   read_endpoints((const struct sock*)key, &e->local, &e->remote);
-  if (bpf_ringbuf_output(&events, e, sizeof(*e), wakeup_flags(false)))
-    count(NGXW_CTR_EVENTS_DROPPED);
+  count(bpf_ringbuf_output(&events, e, sizeof(*e), wakeup_flags(false)) ? NGXW_CTR_EVENTS_DROPPED
+                                                                        : NGXW_CTR_HEADS_FLUSHED);
 }
 
 /* Something went wrong on sk's current request (or may have): send what was kept of
@@ -568,13 +568,14 @@ struct user_iovec {
  * buffer, and syscall tracepoints would tax every process on the host. */
 static __always_inline __u64 user_buffer(__u64* limit) {
   struct task_struct* task = bpf_get_current_task_btf();
+  /* A BTF pointer: plain (CO-RE relocated) loads, no probe-read helper calls. */
   struct pt_regs* regs = (struct pt_regs*)bpf_task_pt_regs(task);
 #if defined(__TARGET_ARCH_x86)
-  long nr = BPF_CORE_READ(regs, orig_ax);
-  __u64 arg = BPF_CORE_READ(regs, si);
+  long nr = regs->orig_ax;
+  __u64 arg = regs->si;
 #else
-  long nr = BPF_CORE_READ(regs, syscallno);
-  __u64 arg = BPF_CORE_READ(regs, regs[1]);
+  long nr = regs->syscallno;
+  __u64 arg = regs->regs[1];
 #endif
   int kind = syscall_buffer_kind(nr);
   if (kind == BUF_PLAIN) return arg;

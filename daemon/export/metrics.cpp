@@ -73,6 +73,11 @@ Metrics::Metrics(size_t max_locations)
                       .Name("ngxwatch_capture_heads_lost_total")
                       .Help("Kept heads of unsampled requests evicted before they were needed")
                       .Register(*registry_)),
+      heads_flushed_(BuildCounter()
+                         .Name("ngxwatch_capture_heads_flushed_total")
+                         .Help("Kept heads of unsampled requests sent because the request "
+                               "failed or may have")
+                         .Register(*registry_)),
       probe_attached_(BuildGauge()
                           .Name("ngxwatch_probe_attached")
                           .Help("1 when the BPF program on this tracepoint is attached")
@@ -90,7 +95,8 @@ Metrics::Metrics(size_t max_locations)
       kernel_counters_{{NGXW_CTR_EVENTS_DROPPED, &dropped_total_},
                        {NGXW_CTR_REQUESTS, &requests_seen_.Add({})},
                        {NGXW_CTR_UNSAMPLED, &requests_unsampled_.Add({})},
-                       {NGXW_CTR_HEADS_LOST, &heads_lost_.Add({})}} {}
+                       {NGXW_CTR_HEADS_LOST, &heads_lost_.Add({})},
+                       {NGXW_CTR_HEADS_FLUSHED, &heads_flushed_.Add({})}} {}
 
 std::string Metrics::location_label(const std::string& location) {
   if (location.empty() || locations_.count(location)) return location;

@@ -57,6 +57,7 @@ class Metrics : public prometheus::Collectable, public ObservationSink {
   prometheus::Family<prometheus::Counter>& requests_seen_;
   prometheus::Family<prometheus::Counter>& requests_unsampled_;
   prometheus::Family<prometheus::Counter>& heads_lost_;
+  prometheus::Family<prometheus::Counter>& heads_flushed_;
   prometheus::Family<prometheus::Gauge>& probe_attached_;
   prometheus::Family<prometheus::Gauge>& workers_;
   prometheus::Counter& dropped_total_;

@@ -58,6 +58,7 @@ enum ngxw_counter {
   NGXW_CTR_REQUESTS = 3,       /* client requests nginx began reading */
   NGXW_CTR_UNSAMPLED = 4,      /* of those, kept in the kernel as uneventful (sampling) */
   NGXW_CTR_HEADS_LOST = 5,     /* a kept request head was evicted before it was needed */
+  NGXW_CTR_HEADS_FLUSHED = 6,  /* kept heads sent because their request failed (or may have) */
   NGXW_CTR_MAX = 8,
 };
 

@@ -112,14 +112,14 @@ def settle(daemon, predicate, timeout, what, quiet=0.7):
     return daemon.scrape()
 
 
-def run(args, nginx_bin, http_body, drive, closers=(), workers=2):
+def run(args, nginx_bin, http_body, drive, closers=(), workers=2, daemon_args=()):
     """Starts nginx and the daemon, runs `drive(daemon, nginx)`, stops everything.
     On failure prints the daemon's log and nginx's error log."""
     nginx = h.Nginx(nginx_bin, http_body, workers=workers)
     daemon = None
     try:
         nginx.start()
-        daemon = h.Daemon(args.ngxwatch)
+        daemon = h.Daemon(args.ngxwatch, *daemon_args)
         drive(daemon, nginx)
         rc = daemon.stop()
         daemon = None

@@ -39,6 +39,8 @@ struct Recorder : ObservationSink {
   std::vector<FailureObservation> failures;
   std::vector<ClientStatusObservation> visible;
   std::vector<Place> absorbed;
+  std::vector<RequestObservation> requests;
+  void on_request(const RequestObservation& r) override { requests.push_back(r); }
   void on_reset(const ResetObservation& r) override { resets.push_back(r); }
   void on_failure(const FailureObservation& f) override { failures.push_back(f); }
   void on_client_visible(const ClientStatusObservation& s) override { visible.push_back(s); }
@@ -60,6 +62,7 @@ struct Trace {
   Recorder sink;
   Correlator corr{&configs, &sink};
   uint64_t now = 1000 * 1000 * kMs;
+  uint32_t weight = 0;  // of the next data events (kernel sampling); 0 as in old traces
 
   ngxw_conn_event conn(uint16_t type, uint64_t sock, uint8_t side) {
     ngxw_conn_event e{};
@@ -96,6 +99,7 @@ struct Trace {
     std::memcpy(d.data, bytes.data(), d.len);
     d.total = total == -999 ? static_cast<int32_t>(bytes.size()) : total;
     d.request = request;
+    d.weight = weight;
     corr.on_event(d);
   }
   void send(const ngxw_conn_event& e) { corr.on_event(e); }
@@ -248,4 +252,55 @@ TEST(CorrelatorTaxonomy, FailedWriteOnAReusedConnectionIsAKeepaliveRace) {
   EXPECT_EQ(t.sink.failures[0].cause, "keepalive_race");
   EXPECT_EQ(t.sink.failures[0].phase, "send_request");
   EXPECT_EQ(t.sink.failures[0].place, kApi);
+}
+
+// Kernel sampling: above --sample-rate the kernel keeps an uneventful request's bytes
+// to itself and marks the close of its connection QUIET.
+
+namespace {
+
+// An upstream close that, judged from the counters alone, reads as a response cut
+// short: 300 bytes received, the peer closed first.
+ngxw_conn_event close_mid_response(Trace& t, uint64_t sock, uint32_t flags) {
+  auto fin = t.conn(NGXW_EV_CONN_CLOSE, sock, NGXW_SIDE_UPSTREAM);
+  fin.origin = NGXW_ORIGIN_PEER;
+  fin.tcp_state = 9;  // LAST_ACK
+  fin.old_state = 8;
+  fin.flags = flags;
+  fin.stats.requests = 1;
+  fin.stats.req_bytes_sent = 120;
+  fin.stats.req_bytes_recv = 300;
+  fin.stats.last_send_ns = t.now - kMs;
+  fin.stats.last_recv_ns = t.now;
+  fin.stats.peer_fin = 1;
+  return fin;
+}
+
+}  // namespace
+
+TEST(CorrelatorSampling, QuietCloseOfAnUnsampledRequestIsNotJudged) {
+  Trace t;
+  t.open(2, NGXW_SIDE_UPSTREAM);
+  t.send(close_mid_response(t, 2, NGXW_CONN_QUIET));
+  EXPECT_TRUE(t.sink.failures.empty()) << t.sink.failures[0].cause;
+  // The same counters without the kernel's word: a response cut short.
+  t.open(3, NGXW_SIDE_UPSTREAM);
+  t.send(close_mid_response(t, 3, 0));
+  ASSERT_EQ(t.sink.failures.size(), 1u);
+  EXPECT_EQ(t.sink.failures[0].cause, "upstream_reset_mid_response");
+}
+
+TEST(CorrelatorSampling, ASampledRequestStandsForItsStride) {
+  Trace t;
+  t.open(1, NGXW_SIDE_CLIENT);
+  t.weight = 40;  // the kernel reported one request in 40
+  t.data(1, NGXW_SIDE_CLIENT, false, kGetApi);
+  t.weight = 0;  // status lines carry none
+  t.data(1, NGXW_SIDE_CLIENT, true, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  t.data(1, NGXW_SIDE_CLIENT, false, kGetApi, 2);  // an old trace: no weight, one request
+  t.data(1, NGXW_SIDE_CLIENT, true, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  ASSERT_EQ(t.sink.requests.size(), 2u);
+  EXPECT_EQ(t.sink.requests[0].weight, 40u);
+  EXPECT_EQ(t.sink.requests[0].place, kApi);
+  EXPECT_EQ(t.sink.requests[1].weight, 1u);
 }

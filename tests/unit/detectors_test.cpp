@@ -49,6 +49,22 @@ TEST(RetryStorm, FailingRetriesFromManyClientsStartAStormWithinASecond) {
   EXPECT_NE(f[0].evidence.find("non-idempotent"), std::string::npos);
 }
 
+TEST(RetryStorm, SampledSuccessesCountWithTheirWeight) {
+  // Above the kernel's sampling rate one success in k is reported, with weight k, and
+  // failures one by one. Counted once each, the few sampled successes would make the
+  // failing retries look like almost all of the traffic.
+  for (uint32_t weight : {1u, 1000u}) {
+    RetryStormDetector d;
+    for (uint64_t t = 100 * kSec; t < 100 * kSec + 3 * kSec / 4; t += kSec / 4) {
+      for (int c = 0; c < 20; ++c) d.on_request(req(t + c * 1000, c, 503));
+      RequestObservation ok = req(t + 50000, 99, 200);
+      ok.weight = weight;
+      d.on_request(ok);
+    }
+    EXPECT_EQ(active(d), weight == 1) << "weight " << weight;
+  }
+}
+
 TEST(RetryStorm, HealthyBurstOfTheSameSizeIsNotAStorm) {
   RetryStormDetector d;
   burst(d, 100 * kSec, 4, 200);

@@ -168,6 +168,23 @@ TEST(Measurements, RoundTripsThroughJson) {
   EXPECT_EQ(back.upstreams().at("app").keepalive_race_idle_s.count, 1u);
 }
 
+TEST(Measurements, RequestTotalsCountSampledRequestsWithTheirWeight) {
+  // One request reported for every 25 (kernel sampling) counts as 25 in the totals;
+  // its status and body are its own.
+  Measurements m;
+  RequestObservation r;
+  r.place = {"app", "shop.test", "/api/"};
+  r.status = 503;
+  r.weight = 25;
+  m.on_request(r);
+  r.weight = 1;
+  m.on_request(r);
+  const LocationMeasurements& l = m.locations().at({"shop.test", "/api/"});
+  EXPECT_EQ(l.requests, 26u);
+  EXPECT_EQ(l.status_5xx, 2u);
+  EXPECT_EQ(m.upstreams().at("app").requests, 26u);
+}
+
 // nginx -t on the copy must refuse what nginx would refuse, and say nginx's words.
 TEST(Verify, RefusesAChangeNginxRejects) {
   if (::access("/usr/sbin/nginx", X_OK) != 0) GTEST_SKIP() << "no /usr/sbin/nginx";
