@@ -37,7 +37,8 @@ struct conn {
   __u8 quiet;   /* the current request is not sampled: its heads wait in `heads` */
   __u8 pending; /* PENDING_* heads of the current request kept and not yet emitted */
   __u8 eof;     /* nginx read EOF during the current request */
-  __u8 pad[5];
+  __u8 pad;
+  __u32 slot; /* its pair of entries in `heads` */
 };
 
 enum { PENDING_IN = 1, PENDING_OUT = 2 };
@@ -101,27 +102,34 @@ struct {
 } events SEC(".maps");
 
 /* Heads of unsampled requests, kept until the request ends: emitted only if it fails.
- * (A struct, not sk | direction: the verifier forbids bit operations on pointers.) */
-struct head_key {
-  __u64 sock;
-  __u64 outbound; /* 1: what nginx wrote, 0: what it read */
-};
+ * An array, not a hash by socket: the lookup is on the hot path, and an array lookup
+ * is an index. Each connection gets a pair of slots (what nginx read, what it wrote)
+ * round-robin when it is tracked; a connection still in use HEAD_SLOTS connections
+ * later shares its pair, so a head is checked to be its own (socket and request
+ * number) before it is sent, and counted lost otherwise. */
+#define HEAD_SLOTS 8192
 
 struct {
-  __uint(type, BPF_MAP_TYPE_LRU_HASH);
-  __uint(max_entries, 16384);
-  __type(key, struct head_key);
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 2 * HEAD_SLOTS);
+  __type(key, __u32);
   __type(value, struct ngxw_data_event);
 } heads SEC(".maps");
 
-/* One data event of scratch per CPU: a new `heads` entry is built here (the stack is
- * too small for it). */
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct ngxw_data_event);
-} scratch SEC(".maps");
+__u32 next_slot = 0;
+
+/* Not atomic (a fetch-and-add result needs -mcpu=v3, which older kernels refuse): two
+ * CPUs may hand out the same pair, which is the sharing that is checked for anyway. */
+static __always_inline __u32 take_slot(void) {
+  __u32 s = next_slot;
+  next_slot = s + 1;
+  return s % HEAD_SLOTS;
+}
+
+static __always_inline struct ngxw_data_event* head_of(const struct conn* c, bool outbound) {
+  __u32 i = (c->slot % HEAD_SLOTS) * 2 + (outbound ? 1 : 0);
+  return bpf_map_lookup_elem(&heads, &i);
+}
 
 /* Per-CPU systematic sampler of client requests (see sample_request). */
 struct sampler {
@@ -247,6 +255,7 @@ static __always_inline struct conn* adopt_seed(const struct sock* sk, __u64 key)
   if (!s) return 0;
   struct conn c = {};
   c.tgid = s->tgid;
+  c.slot = take_slot();
   c.side = s->side;
   bpf_map_update_elem(&conns, &key, &c, BPF_ANY);
   bpf_map_delete_elem(&seeds, &t);
@@ -304,9 +313,8 @@ static __always_inline bool sample_request(__u64 now, __u32* weight) {
 static __always_inline void flush_head(__u64 key, struct conn* c, __u8 bit) {
   if (!(c->pending & bit)) return;
   c->pending &= ~bit;
-  struct head_key hk = {.sock = key, .outbound = bit == PENDING_OUT};
-  struct ngxw_data_event* e = bpf_map_lookup_elem(&heads, &hk);
-  if (!e) {
+  struct ngxw_data_event* e = head_of(c, bit == PENDING_OUT);
+  if (!e || e->sock_id != key || e->request != c->stats.requests) {
     count(NGXW_CTR_HEADS_LOST);
     return;
   }
@@ -369,9 +377,8 @@ static long scan_head_byte(__u32 i, struct head_scan* s) {
  * bytes: user space judges those. Runs once per connection close, not per message. */
 static __always_inline bool kept_response_complete(__u64 key, const struct conn* c) {
   if (!(c->pending & PENDING_IN)) return false;
-  struct head_key hk = {.sock = key, .outbound = 0};
-  struct ngxw_data_event* e = bpf_map_lookup_elem(&heads, &hk);
-  if (!e) return false;
+  struct ngxw_data_event* e = head_of(c, false);
+  if (!e || e->sock_id != key || e->request != c->stats.requests) return false;
   struct head_scan s = {.e = e, .len = e->len};
   bpf_loop(NGXW_CAPTURE_BYTES - 16, scan_head_byte, &s, 0);
   if (!s.head_end || !s.value_at) return false;
@@ -430,6 +437,7 @@ static __always_inline void track(const struct sock* sk, __u64 key, __u32 tgid, 
   c.tgid = tgid;
   c.side = side;
   c.link = link;
+  c.slot = take_slot();
   c.stats.opened_ns = bpf_ktime_get_ns();
   bpf_map_update_elem(&conns, &key, &c, BPF_ANY);
   count(NGXW_CTR_CONNS_TRACKED);
@@ -628,20 +636,13 @@ static __always_inline void emit_data(const struct sock* sk, const struct conn* 
   bpf_ringbuf_submit(e, wakeup_flags(false));
 }
 
-/* An unsampled request's head: kept in `heads` (endpoints are added if it is sent). */
+/* An unsampled request's head: kept in its slot (endpoints are added if it is sent). */
 static __always_inline void keep_data(__u64 key, struct conn* c, __u64 link, bool outbound, int ret,
                                       __u64 now) {
-  struct head_key hk = {.sock = key, .outbound = outbound};
-  struct ngxw_data_event* e = bpf_map_lookup_elem(&heads, &hk);
-  bool fresh = !e;
-  if (fresh) {
-    __u32 zero = 0;
-    e = bpf_map_lookup_elem(&scratch, &zero);
-    if (!e) return;
-  }
+  struct ngxw_data_event* e = head_of(c, outbound);
+  if (!e) return;
   e->sock_id = key;
   fill_data(e, c, link, outbound, ret, now, 1);
-  if (fresh && bpf_map_update_elem(&heads, &hk, e, BPF_ANY)) return;
   c->pending |= outbound ? PENDING_OUT : PENDING_IN;
 }
 
