@@ -41,6 +41,9 @@ Options (environment variable, default):
   --ngxwatch PATH   daemon binary                        (NGXW_BENCH_NGXWATCH, build/ngxwatch)
   --connections N   wrk connections                      (NGXW_BENCH_CONNS, 32)
   --output FILE     JSON result                          (NGXW_BENCH_OUTPUT, bench/results/latest.json)
+  --floor           ON phases attach empty programs on the two capture tracepoints
+                    (build/bench/ngxwatch_bench_floor) instead of the daemon: what
+                    any program there costs before ngxwatch's own work
   -h, --help        this text
 More environment:
   NGXW_BENCH_PORT_BASE    18480: nginx; +1 its upstream; +2 the daemon's metrics
@@ -62,6 +65,7 @@ ROUNDS=${NGXW_BENCH_ROUNDS:-5}
 CONNS=${NGXW_BENCH_CONNS:-32}
 NGXWATCH=${NGXW_BENCH_NGXWATCH:-}
 OUT=${NGXW_BENCH_OUTPUT:-$BENCH_DIR/results/latest.json}
+FLOOR=0
 PORT_BASE=${NGXW_BENCH_PORT_BASE:-18480}
 SERVER_CPU=${NGXW_BENCH_SERVER_CPU:-0}
 CLIENT_CPU=${NGXW_BENCH_CLIENT_CPU:-1}
@@ -81,6 +85,7 @@ while [ $# -gt 0 ]; do
     --connections=*) CONNS=${1#*=}; shift ;;
     --output) need_value "$@"; OUT=$2; shift 2 ;;
     --output=*) OUT=${1#*=}; shift ;;
+    --floor) FLOOR=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage_error "unknown argument: $1" ;;
   esac
@@ -109,6 +114,8 @@ done
 [ -f "$NGXWATCH" ] || die "no ngxwatch binary at '$NGXWATCH' (build: cmake -S . -B build -G Ninja && cmake --build build; or pass --ngxwatch PATH)"
 [ -x "$NGXWATCH" ] || die "ngxwatch binary '$NGXWATCH' is not executable"
 NGXWATCH=$(cd "$(dirname "$NGXWATCH")" && pwd)/$(basename "$NGXWATCH")
+FLOOR_BIN=$(dirname "$NGXWATCH")/bench/ngxwatch_bench_floor
+[ "$FLOOR" = 0 ] || [ -x "$FLOOR_BIN" ] || die "--floor needs $FLOOR_BIN (built with ngxwatch: cmake --build build)"
 for cpu in "$SERVER_CPU" "$CLIENT_CPU"; do
   taskset -c "$cpu" true 2>/dev/null || die "CPU $cpu is not usable here (needs 2 CPUs; see NGXW_BENCH_SERVER_CPU/NGXW_BENCH_CLIENT_CPU)"
 done
@@ -172,7 +179,7 @@ fi
 
 # ---------------------------------------------------------------- OFF must be off
 # Programs of any ngxwatch (same names as ours) other than the daemon we started.
-OUR_PROGS='^(btf|tp)_(receive_reset|send_reset|set_state|fork|exec|exit)$'
+OUR_PROGS='^((btf|tp)_(receive_reset|send_reset|set_state|fork|exec|exit)|floor_(send|recv)_length)$'
 DAEMON_PROG_IDS=() # BPF programs our running daemon holds
 foreign_progs() { # "" when no other ngxwatch process or program is around
   local p
@@ -328,9 +335,15 @@ WORKER_PID=$(pgrep -P "$NGINX_PID" | head -1)
 declare -A PROG_ATTACH=()
 start_daemon() { # round
   local log=$WORK/logs/ngxwatch-round$1.log i workers="" f id tp
-  "$NGXWATCH" run --listen "127.0.0.1:$METRICS_PORT" >"$log" 2>&1 &
-  DAEMON_PID=$!
-  for ((i = 0; i < 150; i++)); do
+  if [ "$FLOOR" = 1 ]; then
+    "$FLOOR_BIN" >"$log" 2>&1 &
+    DAEMON_PID=$!
+    workers=1 # no metrics: its programs (below) say it is attached
+  else
+    "$NGXWATCH" run --listen "127.0.0.1:$METRICS_PORT" >"$log" 2>&1 &
+    DAEMON_PID=$!
+  fi
+  for ((i = 0; i < 150 && FLOOR == 0; i++)); do
     kill -0 "$DAEMON_PID" 2>/dev/null || { DAEMON_PID=; die "ngxwatch exited at start: $(tail -1 "$log")"; }
     workers=$(curl -fs "http://127.0.0.1:$METRICS_PORT/metrics" 2>/dev/null |
       awk '$1 == "ngxwatch_nginx_workers" { print $2 }') || true
@@ -341,6 +354,11 @@ start_daemon() { # round
   # The programs this daemon holds, from its fds' fdinfo (bpftool 7.1 on Debian
   # cannot list pids); link fds also name the tracepoint.
   DAEMON_PROG_IDS=()
+  for ((i = 0; i < 50 && FLOOR == 1; i++)); do # until the loader holds its links
+    grep -qs '^tp_name:' /proc/"$DAEMON_PID"/fdinfo/* && break
+    kill -0 "$DAEMON_PID" 2>/dev/null || { DAEMON_PID=; die "ngxwatch_bench_floor exited: $(tail -1 "$log")"; }
+    sleep 0.1
+  done
   for f in /proc/"$DAEMON_PID"/fdinfo/*; do
     id=$(awk '$1 == "prog_id:" { print $2 }' "$f" 2>/dev/null) || true
     [ -n "$id" ] || continue
@@ -537,11 +555,12 @@ META=$(jq -nc \
   --argjson scpu "$SERVER_CPU" --argjson ccpu "$CLIENT_CPU" --argjson wall "$((T_END - T_START))" \
   --argjson waited "$WAITED_S" --argjson noisy "$NOISY_WAITS" --argjson fmax "$FOREIGN_MAX" \
   --argjson repeats "$((RETRIES - RETRIES_LEFT))" \
+  --arg mode "$([ "$FLOOR" = 1 ] && echo "floor: empty programs on sock_send_length/sock_recv_length" || echo daemon)" \
   '{date: $date, kernel: $kernel, cpu: $cpu, cpus: $ncpu, nginx: $nginx, wrk: $wrk, bpftool: $bpftool,
     ngxwatch: $ngxwatch, source_rev: $rev, duration_s: $dur, profile_duration_s: $pdur, rounds: $rounds,
     wrk_connections: $conns, nginx_worker_cpu: $scpu, client_cpu: $ccpu, measure_wall_s: $wall,
     waited_for_quiet_s: $waited, started_while_busy: $noisy, foreign_max_pct: $fmax,
-    repeated_runs: $repeats, target_max_loss_pct: 2}')
+    repeated_runs: $repeats, target_max_loss_pct: 2, on_phase: $mode}')
 
 SUMMARY=$(jq -sc --argjson meta "$META" '
   def median: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
@@ -615,6 +634,7 @@ jq . <<<"$SUMMARY" >"$OUT"
 {
   echo
   jq -r '.meta | "ngxwatch \(.ngxwatch) (\(.source_rev)), kernel \(.kernel), \(.cpus)x \(.cpu), nginx \(.nginx)
+ON phases: \(.on_phase)
 \(.rounds) rounds x \(.duration_s) s per run, wrk -t1 -c\(.wrk_connections) on CPU \(.client_cpu), nginx worker on CPU \(.nginx_worker_cpu); medians over rounds"' <<<"$SUMMARY"
   echo
   printf '%-18s %10s %10s %7s %7s %7s %7s %8s %6s %8s %7s\n' \
