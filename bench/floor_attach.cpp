@@ -29,8 +29,8 @@ int main(int argc, char** argv) {
   bpf_program* prog;
   bpf_object__for_each_program(prog, obj) {
     if (!bpf_program__attach(prog)) {
-      std::fprintf(stderr, "ngxwatch_bench_floor: cannot attach %s: %s\n",
-                   bpf_program__name(prog), std::strerror(errno));
+      std::fprintf(stderr, "ngxwatch_bench_floor: cannot attach %s: %s\n", bpf_program__name(prog),
+                   std::strerror(errno));
       return 1;
     }
   }
