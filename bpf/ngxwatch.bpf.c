@@ -34,11 +34,12 @@ struct conn {
   __u8 closed;
   __u8 phase; /* direction of the current message run */
   __u8 close_seen;
-  __u8 quiet;   /* the current request is not sampled: its heads wait in `heads` */
-  __u8 pending; /* PENDING_* heads of the current request kept and not yet emitted */
-  __u8 eof;     /* nginx read EOF during the current request */
-  __u8 pad;
-  __u32 slot; /* its pair of entries in `heads` */
+  __u8 quiet;        /* the current request is not sampled: its heads wait in `heads` */
+  __u8 pending;      /* PENDING_* heads of the current request kept and not yet emitted */
+  __u8 interim;      /* client: nginx answered 1xx; the next read is the body, not a request */
+  __u8 heads_lost;   /* a kept head of the current request was overwritten before it was sent */
+  __u32 slot;        /* its pair of entries in `heads` */
+  __u64 resp_expect; /* upstream, unsampled: header + Content-Length of the response */
 };
 
 enum { PENDING_IN = 1, PENDING_OUT = 2 };
@@ -291,7 +292,7 @@ static __always_inline bool sample_request(__u64 now, __u32* weight) {
   if (!s) return true;
   if (now - s->window_ns >= 1000000000ull) {
     /* The stride for this second from the last one's rate. */
-    s->stride = s->seen / sample_per_sec + 1;
+    s->stride = (s->seen + sample_per_sec - 1) / sample_per_sec;
     s->seen = 0;
     s->window_ns = now;
   }
@@ -309,14 +310,30 @@ static __always_inline bool sample_request(__u64 now, __u32* weight) {
   return true;
 }
 
-/* Emit one kept head of sk's current request, completed with the socket's endpoints. */
-static __always_inline void flush_head(__u64 key, struct conn* c, __u8 bit) {
+/* A sampled-out client request is reported after all (it failed): it no longer belongs
+ * to the stride of the next sampled one. (This CPU's count: the weights are summed
+ * over CPUs, so which CPU gives it back does not matter while it has one to give.) */
+static __always_inline void unskip(void) {
+  __u32 zero = 0;
+  struct sampler* s = bpf_map_lookup_elem(&samplers, &zero);
+  if (s && s->skipped) s->skipped -= 1;
+}
+
+/* Emit one kept head of sk's current request, completed with the socket's endpoints.
+ * `upstream`: for a client head sent because of that upstream connection, which user
+ * space then links to it (it may have guessed another client at connect time). */
+static __always_inline void flush_head(__u64 key, struct conn* c, __u8 bit, __u64 upstream) {
   if (!(c->pending & bit)) return;
   c->pending &= ~bit;
   struct ngxw_data_event* e = head_of(c, bit == PENDING_OUT);
   if (!e || e->sock_id != key || e->request != c->stats.requests) {
+    c->heads_lost = 1;
     count(NGXW_CTR_HEADS_LOST);
     return;
+  }
+  if (c->side == NGXW_SIDE_CLIENT) {
+    e->link_sock_id = upstream;
+    unskip();
   }
   read_endpoints((const struct sock*)key, &e->local, &e->remote);
   count(bpf_ringbuf_output(&events, e, sizeof(*e), wakeup_flags(false)) ? NGXW_CTR_EVENTS_DROPPED
@@ -331,81 +348,39 @@ static __always_inline void flush_request(__u64 key, struct conn* c) {
     struct conn* client = bpf_map_lookup_elem(&conns, &ck);
     if (client) {
       client->quiet = 0;
-      flush_head(ck, client, PENDING_IN);
+      flush_head(ck, client, PENDING_IN, key);
     }
   }
   c->quiet = 0;
-  flush_head(key, c, PENDING_OUT); /* an upstream request before its response */
-  flush_head(key, c, PENDING_IN);
+  flush_head(key, c, PENDING_OUT, 0); /* an upstream request before its response */
+  flush_head(key, c, PENDING_IN, 0);
 }
 
-struct head_scan {
-  const struct ngxw_data_event* e;
-  __u32 len;
-  __u32 head_end; /* bytes up to and including the blank line */
-  __u32 value_at; /* where the Content-Length value starts */
-};
-
-static __always_inline bool lower_is(__u8 ch, char want) { return (ch | 0x20) == want; }
-
-/* One byte of the scan (a bpf_loop callback: the verifier checks it once, not once per
- * byte, and the kernel inlines the loop). 1 stops. */
-static long scan_head_byte(__u32 i, struct head_scan* s) {
-  if (i >= NGXW_CAPTURE_BYTES - 16 || i + 3 > s->len) return 1;
-  /* Keep the checked register: clang may otherwise index with an unchecked copy. */
-  asm volatile("" : "+r"(i));
-  if (i >= NGXW_CAPTURE_BYTES - 16) return 1;
-  const __u8* d = s->e->data + i;
-  if (d[0] != '\n') return 0;
-  if (d[1] == '\r') {
-    s->head_end = i + 3; /* "\n\r\n": the blank line ending the header */
-    return 1;
-  }
-  /* "content-length:" in any case ('A'..'Z' | 0x20 is lowercase) */
-  if (i + 16 <= s->len && !s->value_at && lower_is(d[1], 'c') && lower_is(d[2], 'o') &&
-      lower_is(d[3], 'n') && lower_is(d[4], 't') && lower_is(d[5], 'e') && lower_is(d[6], 'n') &&
-      lower_is(d[7], 't') && d[8] == '-' && lower_is(d[9], 'l') && lower_is(d[10], 'e') &&
-      lower_is(d[11], 'n') && lower_is(d[12], 'g') && lower_is(d[13], 't') &&
-      lower_is(d[14], 'h') && d[15] == ':')
-    s->value_at = i + 16;
-  return 0;
-}
-
-/* Whether the kept response head of an unsampled upstream request says nginx read all
- * of the response: header length + Content-Length <= bytes received. No, when the
- * head has no Content-Length (chunked, close-delimited) or is longer than the kept
- * bytes: user space judges those. Runs once per connection close, not per message. */
-static __always_inline bool kept_response_complete(__u64 key, const struct conn* c) {
-  if (!(c->pending & PENDING_IN)) return false;
-  struct ngxw_data_event* e = head_of(c, false);
-  if (!e || e->sock_id != key || e->request != c->stats.requests) return false;
-  struct head_scan s = {.e = e, .len = e->len};
-  bpf_loop(NGXW_CAPTURE_BYTES - 16, scan_head_byte, &s, 0);
-  if (!s.head_end || !s.value_at) return false;
-  __u64 length = 0;
-  bool digits = false;
-  for (__u32 j = 0; j < 20; j++) {
-    __u32 at = s.value_at + j;
-    if (at >= s.head_end) break;
-    asm volatile("" : "+r"(at)); /* index with the checked register (see scan_head_byte) */
-    if (at >= NGXW_CAPTURE_BYTES) break;
-    __u8 ch = e->data[at];
-    if (ch == ' ' && !digits) continue;
-    if (ch < '0' || ch > '9') break;
-    length = length * 10 + (ch - '0');
-    digits = true;
-  }
-  return digits && c->stats.req_bytes_recv >= s.head_end + length;
+/* 8 bytes at p, any alignment, with ASCII letters lowercased (| 0x20 leaves '-' and
+ * ':' as they are). */
+static __always_inline __u64 lower8(const __u8* p) {
+  __u64 v;
+  __builtin_memcpy(&v, p, 8);
+  return v | 0x2020202020202020ull;
 }
 
 /* Whether a connection closes the way a finished request ends: a client after nginx
- * began its answer (or before any request), an upstream after nginx read some of the
- * response, and all of it if it met EOF (EOF mid-response is how a cut one looks). */
-static __always_inline bool ended_uneventfully(__u64 key, const struct conn* c) {
+ * began its answer (or before any request), an upstream after nginx read all of the
+ * response by its Content-Length (a read timeout or a cut mid-response is not). */
+static __always_inline bool ended_uneventfully(const struct conn* c) {
   if (c->side == NGXW_SIDE_CLIENT) return c->stats.requests == 0 || c->phase == PHASE_SENDING;
   if (c->stats.requests == 0 || c->phase != PHASE_RECEIVING || c->stats.req_bytes_recv == 0)
     return false;
-  return !c->eof || kept_response_complete(key, c);
+  return c->resp_expect && c->stats.req_bytes_recv >= c->resp_expect;
+}
+
+/* Flags of a RESET/CLOSE event on c, from what the kernel knows of its request. */
+static __always_inline __u32 conn_flags(const struct conn* c) {
+  __u32 f = 0;
+  if (c->side == NGXW_SIDE_CLIENT && c->stats.requests && c->phase == PHASE_SENDING)
+    f |= NGXW_CONN_ANSWERED;
+  if (c->heads_lost) f |= NGXW_CONN_HEADS_LOST;
+  return f;
 }
 
 static __always_inline int on_reset(const struct sock* sk, __u8 origin, __u32 reason) {
@@ -427,7 +402,7 @@ static __always_inline int on_reset(const struct sock* sk, __u8 origin, __u32 re
   count_keyed(&reset_totals, &key);
   __u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
   flush_request((__u64)sk, c);
-  emit_conn(NGXW_EV_RESET, sk, c, origin, state, 0, reason, 0, &key);
+  emit_conn(NGXW_EV_RESET, sk, c, origin, state, 0, reason, conn_flags(c), &key);
   return 0;
 }
 
@@ -519,11 +494,13 @@ static __always_inline int on_state(const struct sock* sk, int oldstate, int new
                     ? NGXW_ORIGIN_PEER
                     : NGXW_ORIGIN_NGINX;
   __u32 flags = 0;
-  if (ended_uneventfully(key, c)) {
-    if (c->quiet) flags = NGXW_CONN_QUIET;
-  } else {
+  if (!ended_uneventfully(c)) {
     flush_request(key, c);
+  } else if (c->quiet) {
+    flags = NGXW_CONN_QUIET;
+    c->pending = 0; /* judged: a reset after the close (linger 0) must not send them */
   }
+  flags |= conn_flags(c);
   emit_conn(NGXW_EV_CONN_CLOSE, sk, c, origin, newstate, oldstate, NGXW_REASON_NONE, flags, 0);
   return 0;
 }
@@ -636,6 +613,66 @@ static __always_inline void emit_data(const struct sock* sk, const struct conn* 
   bpf_ringbuf_submit(e, wakeup_flags(false));
 }
 
+/* Scan of a kept response head for its length: where the header ends and what
+ * Content-Length says. A bpf_loop callback (the verifier checks it once; capture needs
+ * kernels far newer than bpf_loop's 5.17), 8 bytes per step, looking closer only at
+ * words that hold a '\n'. Runs once per unsampled upstream response. */
+struct head_scan {
+  const struct ngxw_data_event* e;
+  __u32 len;
+  __u32 head_end; /* bytes up to and including the blank line */
+  __u64 length;   /* Content-Length */
+  __u32 has_length;
+  __u32 pad;
+};
+
+static long scan_head_word(__u32 w, struct head_scan* s) {
+  /* "content-" and "length:" as little-endian words */
+  const __u64 content = 0x2d746e65746e6f63ull, length = 0x3a6874676e656cull;
+  __u32 i = w * 8;
+  if (i >= s->len || i > NGXW_CAPTURE_BYTES - 8) return 1;
+  asm volatile("" : "+r"(i)); /* index with the checked register */
+  if (i > NGXW_CAPTURE_BYTES - 8) return 1;
+  __u64 x;
+  __builtin_memcpy(&x, s->e->data + i, 8);
+  x ^= 0x0a0a0a0a0a0a0a0aull; /* a '\n' byte becomes 0 */
+  if (!((x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull)) return 0;
+  for (__u32 k = 0; k < 8; k++) {
+    __u32 p = i + k;
+    if (p + 3 > s->len) return 1;
+    asm volatile("" : "+r"(p));
+    if (p > NGXW_CAPTURE_BYTES - 32) return 1;
+    const __u8* d = s->e->data + p;
+    if (d[0] != '\n') continue;
+    if (d[1] == '\r') {
+      s->head_end = p + 3; /* "\n\r\n": the blank line ending the header */
+      return 1;
+    }
+    if (p + 16 > s->len || lower8(d + 1) != content || (lower8(d + 8) >> 8) != length) continue;
+    __u64 v = 0; /* bytes 9..15 were "length:"; 15 digits at most: no overflow */
+    bool digits = false;
+    for (__u32 j = 16; j < 32; j++) {
+      __u8 ch = d[j];
+      if (ch == ' ' && !digits) continue;
+      if (ch < '0' || ch > '9') break;
+      v = v * 10 + (ch - '0');
+      digits = true;
+    }
+    s->length = v;
+    s->has_length = digits;
+  }
+  return 0;
+}
+
+/* Header + Content-Length of a kept response head, or 0 when it has no Content-Length
+ * (chunked, close-delimited) or its header is longer than the kept bytes. */
+static __always_inline __u64 response_length(const struct ngxw_data_event* e) {
+  struct head_scan s = {.e = e, .len = e->len};
+  if (s.len > NGXW_CAPTURE_BYTES) return 0;
+  bpf_loop(NGXW_CAPTURE_BYTES / 8, scan_head_word, &s, 0);
+  return s.head_end && s.has_length ? s.head_end + s.length : 0;
+}
+
 /* An unsampled request's head: kept in its slot (endpoints are added if it is sent). */
 static __always_inline void keep_data(__u64 key, struct conn* c, __u64 link, bool outbound, int ret,
                                       __u64 now) {
@@ -644,6 +681,7 @@ static __always_inline void keep_data(__u64 key, struct conn* c, __u64 link, boo
   e->sock_id = key;
   fill_data(e, c, link, outbound, ret, now, 1);
   c->pending |= outbound ? PENDING_OUT : PENDING_IN;
+  if (c->side == NGXW_SIDE_UPSTREAM && !outbound) c->resp_expect = response_length(e);
 }
 
 /* The status code of the response head nginx is writing, or 0 when the bytes are not
@@ -676,17 +714,14 @@ static __always_inline int on_transfer(const struct sock* sk, int ret, bool outb
   /* Filter first, cheapest first: not TCP over IP (one load), not nginx (one lookup). */
   __u16 family = sk->__sk_common.skc_family;
   if (family != AF_INET && family != AF_INET6) return 0;
-  if (ret < 0 && !outbound) return 0; /* EAGAIN */
+  if (ret < 0 && !outbound) return 0; /* EAGAIN or an error: nothing moved */
   __u32 tgid;
   struct ngxw_proc_info* proc = nginx_task(&tgid);
   if (!proc) return 0;
   __u64 key = (__u64)sk;
   struct conn* c = bpf_map_lookup_elem(&conns, &key);
   if (!c) return 0;
-  if (ret == 0 && !outbound) {
-    c->eof = 1;
-    return 0;
-  }
+  if (ret == 0 && !outbound) return 0; /* EOF */
 
   __u64 now = bpf_ktime_get_ns();
   __u8 phase = outbound ? PHASE_SENDING : PHASE_RECEIVING;
@@ -712,7 +747,8 @@ static __always_inline int on_transfer(const struct sock* sk, int ret, bool outb
     c->stats.req_bytes_sent = 0;
     c->stats.req_bytes_recv = 0;
     c->pending = 0;
-    c->eof = 0;
+    c->heads_lost = 0;
+    c->resp_expect = 0;
     if (c->side == NGXW_SIDE_UPSTREAM) {
       /* A new connection was linked at connect(); a reused one now. Its request is
        * sampled when the client request it serves is. */
@@ -721,6 +757,9 @@ static __always_inline int on_transfer(const struct sock* sk, int ret, bool outb
       struct conn* client = link ? bpf_map_lookup_elem(&conns, &link) : 0;
       c->quiet = client ? client->quiet : 0;
       if (ret <= 0) flush_request(key, c); /* a write on a reused connection failed */
+    } else if (c->interim) {
+      c->interim = 0; /* the body after "100 Continue": reported, not sampled again */
+      c->quiet = 0;
     } else {
       c->quiet = !sample_request(now, &weight);
     }
@@ -740,10 +779,12 @@ static __always_inline int on_transfer(const struct sock* sk, int ret, bool outb
     }
   }
   if (!starts) return 0;
-  if (c->quiet && c->side == NGXW_SIDE_CLIENT && outbound) {
+  if (c->side == NGXW_SIDE_CLIENT && outbound) {
+    int st = peek_status(ret);
+    c->interim = st >= 100 && st < 200;
     /* The answer to an unsampled request: nothing to send unless it is an error. */
-    if (!eventful_status(peek_status(ret))) return 0;
-    flush_request(key, c);
+    if (c->quiet && !eventful_status(st)) return 0;
+    if (c->quiet) flush_request(key, c);
   }
   if (c->quiet)
     keep_data(key, c, link, outbound, ret, now);

@@ -113,7 +113,10 @@ void Measurements::count_client(const LocationKey& key, LocationMeasurements& lo
   }
   uint64_t second = r.ts_ns / 1000000000ull;
   if (it->second.second != second) it->second = {second, 0};
-  loc.client_peak_per_s = std::max(loc.client_peak_per_s, ++it->second.n);
+  // A sampled request stands for `weight` requests (kernel sampling): counted as that
+  // many from its client, the estimate of the client's rate stays unbiased.
+  it->second.n += r.weight;
+  loc.client_peak_per_s = std::max(loc.client_peak_per_s, it->second.n);
 }
 
 // Bodies in flight at once: each request's interval [start, end] with its body; the

@@ -140,6 +140,12 @@ void Correlator::on_data(const ngxw_data_event& e) {
     c.request = head;
     c.request_ts = e.hdr.ts_ns;
     c.weight = std::max<uint32_t>(e.weight, 1);
+    if (e.link_sock_id) {
+      // The kernel sent this (unsampled) head because of that upstream connection:
+      // the request it serves, whatever client this worker read last.
+      auto up = conns_.find(e.link_sock_id);
+      if (up != conns_.end() && up->second.side == NGXW_SIDE_UPSTREAM) up->second.link = e.sock_id;
+    }
     c.response = {};
     c.response_started = false;
     c.failures.clear();
@@ -202,6 +208,13 @@ void Correlator::on_end(uint64_t id, Conn& c, const ngxw_conn_event& e) {
   // An unsampled request the kernel saw end normally: none of its bytes came here,
   // and the counters alone would read as a cut response.
   if (e.flags & NGXW_CONN_QUIET) return;
+  if (e.flags & NGXW_CONN_HEADS_LOST) {
+    // What we hold is an older request's: judge from the counters alone.
+    c.request = {};
+    c.response = {};
+    c.response_started = false;
+    c.place.reset();
+  }
   bool upstream = e.side == NGXW_SIDE_UPSTREAM;
   ClassifyInput in;
   in.side = e.side;
@@ -212,7 +225,8 @@ void Correlator::on_end(uint64_t id, Conn& c, const ngxw_conn_event& e) {
   in.stats = e.stats;
   in.request_total = c.request.ok ? c.request.total_bytes() : std::nullopt;
   in.response_total = c.response.ok ? c.response.total_bytes() : std::nullopt;
-  in.response_started = c.response_started;
+  // The kernel saw nginx begin the answer even when the request was not sampled.
+  in.response_started = c.response_started || (e.flags & NGXW_CONN_ANSWERED);
   if (upstream && !c.place) c.place = place_of_upstream(c);
   Place place = c.place.value_or(Place{});
   if (const ConfigView* config = config_of(c)) in.timeouts = config->timeouts(place);

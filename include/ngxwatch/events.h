@@ -100,6 +100,12 @@ struct ngxw_conn_stats {
  * ended the way a finished request ends (the kernel judged it; see bpf/README.md), so
  * user space saw none of its bytes and must not judge it from the counters alone. */
 #define NGXW_CONN_QUIET 1u
+/* Client side: nginx had begun answering the current request (a reset now is not a
+ * client abort), whether or not user space saw the answer. */
+#define NGXW_CONN_ANSWERED 2u
+/* A kept head of the current request was overwritten before it could be sent: what
+ * user space holds for this connection is an older request's. */
+#define NGXW_CONN_HEADS_LOST 4u
 
 /* NGXW_EV_RESET, NGXW_EV_CONN_OPEN, NGXW_EV_CONN_CLOSE */
 struct ngxw_conn_event {

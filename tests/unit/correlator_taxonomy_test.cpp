@@ -304,3 +304,52 @@ TEST(CorrelatorSampling, ASampledRequestStandsForItsStride) {
   EXPECT_EQ(t.sink.requests[0].place, kApi);
   EXPECT_EQ(t.sink.requests[1].weight, 1u);
 }
+
+TEST(CorrelatorSampling, ResetAfterAnUnsampledAnswerBeganIsNotAClientAbort) {
+  // The kernel kept the request head and sent it at the reset; the answer (a 200) was
+  // never sent here, but the kernel saw nginx begin it.
+  Trace t;
+  t.open(1, NGXW_SIDE_CLIENT);
+  t.data(1, NGXW_SIDE_CLIENT, false, kGetApi);
+  auto rst = t.conn(NGXW_EV_RESET, 1, NGXW_SIDE_CLIENT);
+  rst.origin = NGXW_ORIGIN_PEER;
+  rst.stats.requests = 1;
+  rst.stats.req_bytes_recv = kGetApi.size();
+  rst.stats.req_bytes_sent = 4096;
+  rst.flags = NGXW_CONN_ANSWERED;
+  t.send(rst);
+  EXPECT_TRUE(t.sink.failures.empty()) << t.sink.failures[0].cause;
+  EXPECT_TRUE(t.sink.visible.empty());
+  ASSERT_EQ(t.sink.resets.size(), 1u);
+  EXPECT_EQ(t.sink.resets[0].phase, "send_response");
+  // Without the kernel's word the same reset reads as a client that gave up waiting.
+  t.open(2, NGXW_SIDE_CLIENT);
+  t.data(2, NGXW_SIDE_CLIENT, false, kGetApi);
+  rst.sock_id = 2;
+  rst.flags = 0;
+  t.send(rst);
+  ASSERT_EQ(t.sink.failures.size(), 1u);
+  EXPECT_EQ(t.sink.failures[0].cause, "client_abort");
+}
+
+TEST(CorrelatorSampling, AHeadSentForAnUpstreamLinksItsFailureToThatClient) {
+  // Two clients; the worker read client 3 last when it connected for client 1's
+  // unsampled request. At the refusal the kernel sends client 1's kept head, naming
+  // the upstream connection it was sent for.
+  Trace t;
+  t.open(1, NGXW_SIDE_CLIENT);
+  t.open(3, NGXW_SIDE_CLIENT);
+  t.data(3, NGXW_SIDE_CLIENT, false, "GET /upload/a HTTP/1.1\r\nHost: shop.test\r\n\r\n");
+  t.open(2, NGXW_SIDE_UPSTREAM);  // user space guesses client 3
+  t.data(1, NGXW_SIDE_CLIENT, false, kGetApi, 1, /*link=*/2);
+  auto rst = t.conn(NGXW_EV_RESET, 2, NGXW_SIDE_UPSTREAM);
+  rst.origin = NGXW_ORIGIN_PEER;
+  rst.tcp_state = 2;  // SYN_SENT
+  t.send(rst);
+  ASSERT_EQ(t.sink.failures.size(), 1u);
+  EXPECT_EQ(t.sink.failures[0].cause, "connect_refused");
+  EXPECT_EQ(t.sink.failures[0].place, kApi);
+  t.data(1, NGXW_SIDE_CLIENT, true, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+  ASSERT_EQ(t.sink.visible.size(), 1u);
+  EXPECT_EQ(t.sink.visible[0].place, kApi);
+}
