@@ -9,6 +9,8 @@ namespace ngxwatch {
 namespace {
 
 constexpr double kNs = 1e9;
+constexpr uint64_t kJudgeEveryNs = 50000000;      // 50 ms
+constexpr uint64_t kJudgeRetryEveryNs = 5000000;  // 5 ms
 
 // What a client experiences as "it failed, try again": server errors, no answer at all,
 // and 429 (rate limiting is often what a storm meets first).
@@ -51,7 +53,15 @@ void RetryStormDetector::on_request(const RequestObservation& r) {
     ++state_[key].storm_requests;
     if (s.non_idempotent) loc.storm->severity = "critical";
   }
-  judge(loc, r.ts_ns);
+  // Judging scans the whole recent window, so judging every request is quadratic in
+  // the request rate (it took 65% of `analyze` on a 1M-event trace): a location is
+  // judged at most every 50 ms of event time (a retry before onset, 5 ms), and
+  // tick() judges every location anyway.
+  uint64_t every = retry && !loc.storm ? kJudgeRetryEveryNs : kJudgeEveryNs;
+  if (r.ts_ns >= loc.last_judge_ns + every) {
+    judge(loc, r.ts_ns);
+    loc.last_judge_ns = r.ts_ns;
+  }
 }
 
 void RetryStormDetector::tick(uint64_t now_ns) {
@@ -74,16 +84,19 @@ void RetryStormDetector::judge(Loc& loc, uint64_t now_ns) {
   auto key = std::make_pair(loc.place.server, loc.place.location);
   size_t n = 0, fails = 0, retries = 0;
   bool non_idempotent = false;
-  std::set<std::string> clients;
   for (const auto& s : loc.recent) {
     n += s.weight;
     fails += s.failed;
     if (s.retry) {
       ++retries;
-      clients.insert(s.client);
       non_idempotent = non_idempotent || s.non_idempotent;
     }
   }
+  // Distinct clients cost a set of strings: only when a storm is on or could start.
+  std::set<std::string> clients;
+  if (loc.storm || retries >= o_.min_retries)
+    for (const auto& s : loc.recent)
+      if (s.retry) clients.insert(s.client);
   double rate = static_cast<double>(n) / o_.recent_window_s;
   double ratio = n ? static_cast<double>(fails) / static_cast<double>(n) : 0;
   // The baseline is the location's own rate before the recent window.

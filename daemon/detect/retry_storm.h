@@ -66,6 +66,7 @@ class RetryStormDetector {
     std::deque<std::pair<uint64_t, uint32_t>> history;  // (time, weight) in the baseline window
     std::optional<Finding> storm;
     double peak_rate = 0;
+    uint64_t last_judge_ns = 0;  // judging scans the window: not at every request
   };
   void judge(Loc& loc, uint64_t now_ns);
   void trim(Loc& loc, uint64_t now_ns);
