@@ -386,6 +386,10 @@ http {{
 
 
 class Daemon:
+    # Seconds the daemon may take to serve /metrics; an emulated CPU
+    # (tests/kernel-matrix) needs more.
+    READY_TIMEOUT = 20
+
     def __init__(self, binary, *extra):
         self.port = free_port()
         self.log_path = tempfile.mktemp(prefix="ngxwatch-daemon-", suffix=".log")
@@ -393,7 +397,7 @@ class Daemon:
         self.proc = subprocess.Popen(
             [binary, "--log-level", "debug", "run", "--listen", f"127.0.0.1:{self.port}", *extra],
             stdout=self.log, stderr=subprocess.STDOUT)
-        wait_until(self._ready, 20, what="ngxwatch /metrics")
+        wait_until(self._ready, self.READY_TIMEOUT, what="ngxwatch /metrics")
 
     def _ready(self):
         if self.proc.poll() is not None:
