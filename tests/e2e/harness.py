@@ -12,6 +12,7 @@ import contextlib
 import http.client
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -386,18 +387,22 @@ http {{
 
 
 class Daemon:
-    # Seconds the daemon may take to serve /metrics; an emulated CPU
-    # (tests/kernel-matrix) needs more.
-    READY_TIMEOUT = 20
+    """`ngxwatch run` on its own port. Two knobs from the environment, for running the
+    suite in other settings: NGXWATCH_E2E_DAEMON_ARGS (added to every daemon's
+    arguments, e.g. "--capture-backend kprobe") and NGXWATCH_E2E_READY_TIMEOUT (seconds
+    it may take to serve /metrics, 20 by default; tests/kernel-matrix's emulated CPUs
+    need more)."""
 
     def __init__(self, binary, *extra):
         self.port = free_port()
         self.log_path = tempfile.mktemp(prefix="ngxwatch-daemon-", suffix=".log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [binary, "--log-level", "debug", "run", "--listen", f"127.0.0.1:{self.port}", *extra],
+            [binary, "--log-level", "debug", "run", "--listen", f"127.0.0.1:{self.port}",
+             *shlex.split(os.environ.get("NGXWATCH_E2E_DAEMON_ARGS", "")), *extra],
             stdout=self.log, stderr=subprocess.STDOUT)
-        wait_until(self._ready, self.READY_TIMEOUT, what="ngxwatch /metrics")
+        wait_until(self._ready, float(os.environ.get("NGXWATCH_E2E_READY_TIMEOUT", "20")),
+                   what="ngxwatch /metrics")
 
     def _ready(self):
         if self.proc.poll() is not None:

@@ -23,10 +23,9 @@ class DidNotStart(Exception):
 
 
 class GuestDaemon(h.Daemon):
-    """tests/e2e's daemon; under TCG loading and verifying the BPF programs takes
-    25-35 s instead of a second or two. A daemon that does not come up is killed and
-    raises DidNotStart with its log."""
-    READY_TIMEOUT = 240
+    """tests/e2e's daemon (guest_main gives it NGXWATCH_E2E_READY_TIMEOUT: an emulated
+    CPU loads and verifies the BPF programs several times slower). One that does not
+    come up is killed and raises DidNotStart with its log."""
 
     def __init__(self, binary, *extra):
         try:
@@ -113,22 +112,63 @@ def terminate(proc, timeout=20):
         return f"killed: no exit within {timeout} s of SIGTERM"
 
 
+_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT")  # a daemon log line; verifier lines have none
+_LOAD_FAILED = re.compile(r"^\S+ \w+ .*prog '([^']+)': BPF program load failed: (.+)$", re.M)
+_BEGIN = re.compile(r"prog '([^']+)': -- BEGIN PROG LOAD LOG --")
+
+
+def verifier_blocks(log_text):
+    """[(program, [verifier lines])] of each verifier log libbpf printed. A block ends
+    at libbpf's END line or at the next daemon log line (a truncated log has no END)."""
+    blocks, current = [], None
+    for line in log_text.splitlines():
+        m = _BEGIN.search(line) if _STAMP.match(line) else None
+        if m:
+            current = (m.group(1), [])
+            blocks.append(current)
+        elif current is not None and ("END PROG LOAD LOG" in line or _STAMP.match(line)):
+            current = None
+        elif current is not None:
+            current[1].append(line)
+    return blocks
+
+
+# What an errno of BPF_PROG_LOAD means for the verifier.
+_ERRNO_HINT = {"Argument list too long": "E2BIG: over the verifier's 1M-instruction budget"}
+
+
+def verdicts(log_text):
+    """One line per BPF program the kernel refused: its name, the errno text and the
+    verifier's last word (the line before its `processed N insns` summary)."""
+    last_word = {}
+    for prog, lines in verifier_blocks(log_text):
+        words = [l for l in lines if l.strip() and not l.startswith("processed ")]
+        ends_normally = any(l.startswith("processed ") for l in lines)
+        if words:
+            last_word[prog] = words[-1].strip() if ends_normally else "verifier log cut short, no last line"
+    out = []
+    for prog, why in _LOAD_FAILED.findall(log_text):
+        why = why.strip()
+        detail = [d for d in (_ERRNO_HINT.get(why), last_word.get(prog)) if d]
+        out.append(f"{prog}: {why}" + "".join(f" -- {d}" for d in detail))
+    return out
+
+
 def error_lines(log_text, limit=60, verifier_tail=8):
     """The lines of a daemon log that say what went wrong: error-looking lines, and of
-    each verifier log libbpf printed, its frame and last lines (the verdict)."""
-    out, block = [], None
+    each verifier log libbpf printed, its last lines (the verdict)."""
+    out = []
+    tails = {prog: lines for prog, lines in verifier_blocks(log_text)}
     for line in log_text.splitlines():
-        if "BEGIN PROG LOAD LOG" in line:
-            block = []
+        if not _STAMP.match(line):
+            continue
+        m = _BEGIN.search(line)
+        if m:
+            lines = tails.get(m.group(1), [])
             out.append(line)
-        elif block is not None and "END PROG LOAD LOG" in line:
-            if len(block) > verifier_tail:
-                out.append(f"   ... {len(block) - verifier_tail} verifier lines above ...")
-            out += block[-verifier_tail:]
-            out.append(line)
-            block = None
-        elif block is not None:
-            block.append(line)
+            if len(lines) > verifier_tail:
+                out.append(f"   ... {len(lines) - verifier_tail} verifier lines above ...")
+            out += [f"   {l}" for l in lines[-verifier_tail:]]
         elif _ERROR.search(line):
             out.append(line)
     return out[-limit:]
