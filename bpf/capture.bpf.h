@@ -133,6 +133,16 @@ static __always_inline __u64 message_buffer(const struct msg_buf* buf, __u64* li
 }
 #endif
 
+/* n (1..NGXW_CAPTURE_BYTES, a power of two) in a form every verifier can bound: 5.10
+ * and 6.1 lose the range of a compared length ("R2 min value is negative"), but not
+ * of a masked one. */
+_Static_assert((NGXW_CAPTURE_BYTES & (NGXW_CAPTURE_BYTES - 1)) == 0, "power of two");
+static __always_inline __u32 copy_size(__u64 n) {
+  __u64 m = n - 1;
+  asm volatile("%[m] &= %[mask]" : [m] "+r"(m) : [mask] "i"(NGXW_CAPTURE_BYTES - 1));
+  return (__u32)m + 1;
+}
+
 static __always_inline void fill_data(struct ngxw_data_event* e, const struct conn* c, __u64 link,
                                       bool outbound, int ret, __u64 now, __u32 weight,
                                       const struct msg_buf* buf) {
@@ -151,9 +161,9 @@ static __always_inline void fill_data(struct ngxw_data_event* e, const struct co
   __u64 limit = ret > 0 ? (__u64)ret : 0;
   if (limit > NGXW_CAPTURE_BYTES) limit = NGXW_CAPTURE_BYTES;
   __u64 addr = limit ? message_buffer(buf, &limit) : 0;
-  if (addr && limit > 0 && limit <= NGXW_CAPTURE_BYTES &&
-      bpf_probe_read_user(e->data, limit, (void*)addr) == 0)
-    e->len = limit;
+  if (!addr || limit == 0 || limit > NGXW_CAPTURE_BYTES) return;
+  __u32 n = copy_size(limit);
+  if (bpf_probe_read_user(e->data, n, (void*)addr) == 0) e->len = n;
 }
 
 static __always_inline void emit_data(const struct sock* sk, const struct conn* c, __u64 link,

@@ -27,8 +27,17 @@ int BPF_PROG(fentry_recvmsg, struct sock* sk, struct msghdr* msg) {
   return call_enter(sk, sk->__sk_common.skc_family, msg, false);
 }
 
+/* A load at a constant offset of the untouched context pointer: the verifier refuses
+ * the pointer arithmetic clang makes of ctx[nargs] ("dereference of modified ctx"). */
+#define CTX_SLOT(ctx, off)                                                          \
+  ({                                                                                \
+    __u64 v_;                                                                       \
+    asm volatile("%[v] = *(u64 *)(%[c] + " #off ")" : [v] "=r"(v_) : [c] "r"(ctx)); \
+    v_;                                                                             \
+  })
+
 SEC("fexit/tcp_recvmsg")
 int fexit_recvmsg(__u64* ctx) {
-  int ret = recvmsg_nargs == 6 ? (int)ctx[6] : (int)ctx[5];
+  int ret = recvmsg_nargs == 6 ? (int)CTX_SLOT(ctx, 48) : (int)CTX_SLOT(ctx, 40);
   return call_exit(ret, false);
 }

@@ -19,9 +19,13 @@ namespace {
 thread_local LoadLog* g_load_log = nullptr;
 
 int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
-  char buf[4096];
-  int n = vsnprintf(buf, sizeof(buf), fmt, args);
-  std::string line(buf, n > 0 ? std::min<size_t>(n, sizeof(buf) - 1) : 0);
+  // A verifier log is one message of many kilobytes: format it whole.
+  va_list copy;
+  va_copy(copy, args);
+  int n = vsnprintf(nullptr, 0, fmt, copy);
+  va_end(copy);
+  std::string line(n > 0 ? static_cast<size_t>(n) : 0, '\0');
+  if (n > 0) vsnprintf(line.data(), line.size() + 1, fmt, args);
   if (g_load_log) g_load_log->add(line);
   while (!line.empty() && line.back() == '\n') line.pop_back();
   // Warnings during a load are summarised by the caller; the full text is debug.

@@ -52,6 +52,10 @@ LoadFailure LoadLog::failure(size_t lines) const {
       in_log = false;
       continue;
     }
+    if (in_log && (contains(l, "failed to load") || contains(l, "load failed"))) {
+      in_log = false;  // the END marker was lost; the log ended here all the same
+      if (!log.empty()) break;
+    }
     if (in_log) {
       // libbpf notes how many instructions the verifier went through; keep the cause.
       if (!contains(l, "processed ") || contains(l, "too large")) log.push_back(trimmed(l));

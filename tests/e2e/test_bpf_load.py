@@ -48,8 +48,11 @@ def body(args, nginx_bin):
         print(f"{name:27} {insns}")
     for name in ("btf_receive_reset", "btf_send_reset", "btf_set_state"):
         h.check(name in progs or name.replace("btf_", "tp_") in progs, f"{name} not loaded")
-    for name, insns in progs.items():
-        h.check(0 < insns <= MAX_VERIFIED, f"{name}: {insns} verified instructions")
+    if all(insns == 0 for insns in progs.values()):
+        print("this kernel does not report verified_insns (Linux < 5.16)")
+    else:
+        for name, insns in progs.items():
+            h.check(0 < insns <= MAX_VERIFIED, f"{name}: {insns} verified instructions")
     expect_spine(samples)
     gauges = backend_gauges(samples)
     in_use = [b for b, v in gauges.items() if v == 1]
