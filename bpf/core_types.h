@@ -79,6 +79,42 @@ struct task_struct {
   char comm[16];
 };
 
+/* The message of tcp_sendmsg/tcp_recvmsg (fentry and kprobe capture): where the
+ * user's bytes are. struct iov_iter changed shape three times; each shape is a CO-RE
+ * flavour, picked with bpf_core_field_exists (see msg.bpf.h). */
+struct iovec {
+  void* iov_base;
+  __u64 iov_len;
+};
+
+/* 5.14+: a u8 iter_type; 6.0+ adds ITER_UBUF (a single user buffer, what recv() and
+ * send() build); 6.4 renamed iov to __iov. */
+struct iov_iter {
+  __u8 iter_type;
+  __u64 iov_offset;
+  __u64 count;
+  union {
+    const struct iovec* iov;
+    void* ubuf;
+  };
+};
+
+struct iov_iter___iov {
+  const struct iovec* __iov;
+};
+
+/* Before 5.14: type holds the iterator kind (ITER_IOVEC = 4) and the direction bits. */
+struct iov_iter___old {
+  unsigned int type;
+  __u64 iov_offset;
+  __u64 count;
+  const struct iovec* iov;
+};
+
+struct msghdr {
+  struct iov_iter msg_iter;
+};
+
 /* Classic tracepoint records (tp/), used where the kernel lacks tp_btf. */
 struct trace_entry {
   unsigned short type;
@@ -138,6 +174,12 @@ struct pt_regs {
 #endif
 
 #pragma clang attribute pop
+
+/* Iterator kinds by name; their values differ between kernels and are relocated. */
+enum iter_type {
+  ITER_IOVEC = 0,
+  ITER_UBUF = 6,
+};
 
 /* The kernel enum whose existence tells that tcp_send_reset carries a reason. */
 enum sk_rst_reason {

@@ -25,6 +25,17 @@ void add_sample_rate(CLI::App& cmd, SessionOptions& s) {
       ->capture_default_str();
 }
 
+void add_capture_backend(CLI::App& cmd, SessionOptions& s) {
+  cmd.add_option("--capture-backend", s.capture_backend,
+                 "request capture: auto (cheapest this kernel offers: fentry, kprobe, "
+                 "tracepoint), one of them, or none (resets and socket state only)")
+      ->check(CLI::IsMember({"auto", "fentry", "kprobe", "tracepoint", "none"}))
+      ->capture_default_str();
+  cmd.add_flag_callback(
+      "--no-capture", [&s] { s.capture_backend = "none"; },
+      "same as --capture-backend none: no location attribution (cheapest)");
+}
+
 }  // namespace
 
 std::unique_ptr<CLI::App> build_cli(CliOptions& o) {
@@ -42,8 +53,7 @@ std::unique_ptr<CLI::App> build_cli(CliOptions& o) {
   o.run_cmd = app->add_subcommand("run", "the daemon: load BPF, follow nginx, serve /metrics");
   CLI::App* run = o.run_cmd;
   run->add_option("--listen", o.run.listen, "metrics address HOST:PORT")->capture_default_str();
-  run->add_flag("!--no-capture", o.run.session.capture,
-                "reset/state hooks only: no request capture, no location attribution (cheapest)");
+  add_capture_backend(*run, o.run.session);
   add_sample_rate(*run, o.run.session);
   run->add_option("--ringbuf-mib", o.run.session.ringbuf_mib, "ring buffer size in MiB")
       ->check(CLI::Range(1u, 1024u) & kPowerOfTwo)
@@ -64,6 +74,7 @@ std::unique_ptr<CLI::App> build_cli(CliOptions& o) {
   o.record_cmd->add_option("-o,--output", o.record.output, "trace file to write")->required();
   o.record_cmd->add_option("--duration", o.record.duration_s, "seconds to record (0: until Ctrl-C)")
       ->check(CLI::NonNegativeNumber);
+  add_capture_backend(*o.record_cmd, o.record.session);
   add_sample_rate(*o.record_cmd, o.record.session);
   o.record_cmd->add_option("--ringbuf-mib", o.record.session.ringbuf_mib, "ring buffer size in MiB")
       ->check(CLI::Range(1u, 1024u) & kPowerOfTwo);

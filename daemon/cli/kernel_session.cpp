@@ -40,7 +40,7 @@ std::unique_ptr<KernelSession> KernelSession::open(const SessionOptions& opts, R
   std::unique_ptr<KernelSession> s(new KernelSession());
   BpfOptions bopts;
   bopts.ringbuf_bytes = static_cast<size_t>(opts.ringbuf_mib) << 20;
-  bopts.capture = opts.capture;
+  bopts.capture = parse_capture_choice(opts.capture_backend).value_or(CaptureChoice::Auto);
   bopts.sample_per_sec = opts.sample_per_sec;
   s->bpf_ = BpfLoader::load(bopts, error);
   if (!s->bpf_) return nullptr;
@@ -49,9 +49,8 @@ std::unique_ptr<KernelSession> KernelSession::open(const SessionOptions& opts, R
       KernelMaps(bpf.map_fd("counters"), bpf.map_fd("reset_totals"), bpf.map_fd("reset_lost"),
                  bpf.map_fd("nginx_pids"), bpf.map_fd("listeners"), bpf.map_fd("seeds"));
 
-  // Attach before scanning /proc, so nothing nginx does between the scan and the
-  // attach is missed.
-  bpf.attach();
+  // Loaded and attached before scanning /proc, so nothing nginx does between the scan
+  // and the attach is missed.
   if (!bpf.any_reset_probe_attached()) {
     *error =
         "no TCP reset tracepoint could be attached (tcp:tcp_receive_reset, "

@@ -19,8 +19,8 @@ namespace ngxwatch {
 
 struct SessionOptions {
   unsigned ringbuf_mib = 4;
-  bool capture = true;
-  unsigned sample_per_sec = 1000;  // see BpfOptions
+  std::string capture_backend = "auto";  // see CaptureChoice
+  unsigned sample_per_sec = 1000;        // see BpfOptions
   unsigned scan_interval_ms = 1000;
 };
 
@@ -39,6 +39,7 @@ class KernelSession {
   std::string run(const std::atomic<bool>& stop, const std::function<void()>& each_batch);
 
   const std::vector<ProbeStatus>& probes() const { return bpf_->probes(); }
+  const BpfLoader& bpf() const { return *bpf_; }
   const KernelMaps& maps() const { return maps_; }
   ConfigRegistry& configs() { return configs_; }
   void set_scan_interval(std::chrono::milliseconds interval) { tracker_->set_interval(interval); }

@@ -82,6 +82,16 @@ Metrics::Metrics(size_t max_locations)
                           .Name("ngxwatch_probe_attached")
                           .Help("1 when the BPF program on this tracepoint is attached")
                           .Register(*registry_)),
+      feature_available_(BuildGauge()
+                             .Name("ngxwatch_feature_available")
+                             .Help("1 when this kernel runs the feature's BPF programs "
+                                   "(request_capture, process_tracking, temp_files)")
+                             .Register(*registry_)),
+      capture_backend_(BuildGauge()
+                           .Name("ngxwatch_capture_backend")
+                           .Help("1 for the request-capture backend in use (fentry, kprobe, "
+                                 "tracepoint); all 0: no capture")
+                           .Register(*registry_)),
       workers_(BuildGauge()
                    .Name("ngxwatch_nginx_workers")
                    .Help("nginx worker processes currently serving (not shutting down)")
@@ -157,6 +167,13 @@ void Metrics::on_retry_absorbed(const Place& place) {
 
 void Metrics::set_probes(const std::vector<ProbeStatus>& probes) {
   for (const auto& p : probes) probe_attached_.Add({{"probe", p.name}}).Set(p.attached ? 1 : 0);
+}
+
+void Metrics::set_features(const std::vector<FeatureStatus>& features, const std::string& backend) {
+  for (const auto& f : features)
+    feature_available_.Add({{"feature", f.name}}).Set(f.available ? 1 : 0);
+  for (const std::string& b : capture_backend_names())
+    capture_backend_.Add({{"backend", b}}).Set(b == backend ? 1 : 0);
 }
 
 void Metrics::set_workers(int workers) { workers_gauge_.Set(workers); }

@@ -33,6 +33,9 @@ class Metrics : public prometheus::Collectable, public ObservationSink {
   void on_retry_absorbed(const Place& place) override;
 
   void set_probes(const std::vector<ProbeStatus>& probes);
+  // What this kernel gave: ngxwatch_feature_available{feature} and
+  // ngxwatch_capture_backend{backend} (1 for the one in use, 0 for the others).
+  void set_features(const std::vector<FeatureStatus>& features, const std::string& backend);
   void set_workers(int workers);
   void set_max_locations(size_t n) { max_locations_ = n; }
   void attach_kernel(const KernelMaps& maps);
@@ -59,6 +62,8 @@ class Metrics : public prometheus::Collectable, public ObservationSink {
   prometheus::Family<prometheus::Counter>& heads_lost_;
   prometheus::Family<prometheus::Counter>& heads_flushed_;
   prometheus::Family<prometheus::Gauge>& probe_attached_;
+  prometheus::Family<prometheus::Gauge>& feature_available_;
+  prometheus::Family<prometheus::Gauge>& capture_backend_;
   prometheus::Family<prometheus::Gauge>& workers_;
   prometheus::Counter& dropped_total_;
   prometheus::Gauge& workers_gauge_;

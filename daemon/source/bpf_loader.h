@@ -1,6 +1,9 @@
-// Owns the BPF skeleton: opens it, picks tp_btf or classic tp per hook, loads it,
-// attaches each program on its own (a missing tracepoint degrades one probe, not the
-// daemon) and destroys everything on every exit path (RAII).
+// Loads the daemon's BPF objects, one per concern, and attaches them: resets and
+// socket state are required; process tracking, temp-file uprobes and request capture
+// each load on their own, and a program the verifier rejects is disabled (its object
+// reloaded without it) with one log line and ngxwatch_probe_attached=0 — never the
+// daemon. Capture picks the cheapest backend this kernel offers (fentry -> kprobe ->
+// tracepoint). RAII: every link, map and object goes away with the loader.
 #pragma once
 
 #include <cstddef>
@@ -8,23 +11,38 @@
 #include <string>
 #include <vector>
 
-struct ngxwatch_bpf;
-struct bpf_link;
+#include "source/bpf_object.h"
+#include "source/capture_backend.h"
 
 namespace ngxwatch {
 
+struct ObjectSpec;
+struct BackendSpec;
+
 struct ProbeStatus {
-  std::string name;   // tracepoint name, the `probe` label
-  std::string style;  // "tp_btf", "tp" or "" when neither exists
+  std::string name;   // the `probe` label: tracepoint, kernel function or uprobe
+  std::string style;  // "tp_btf", "tp", "fentry", "kprobe", "uprobe"; "" when none
   bool attached = false;
   std::string error;
 };
 
+// A feature an optional object serves, and whether this kernel gave it.
+struct FeatureStatus {
+  std::string name;  // "request_capture", "process_tracking", "temp_files"
+  bool available = false;
+  std::string why;  // when unavailable
+};
+
+struct ProgramInfo {
+  std::string object, program;
+  unsigned verified_insns = 0;
+};
+
 struct BpfOptions {
   size_t ringbuf_bytes = 4u << 20;
-  // Request capture (sock_send_length/sock_recv_length): attribution to locations
-  // and phases. Off leaves the reset/state/process hooks only (cheapest mode).
-  bool capture = true;
+  // Request capture: attribution to locations and phases. None leaves the reset,
+  // state and process hooks only (cheapest mode).
+  CaptureChoice capture = CaptureChoice::Auto;
   // Client requests per second per CPU reported in full; above it every stride-th one
   // is (weighted), and the others reach user space only if they fail. 0: all.
   unsigned sample_per_sec = 0;
@@ -32,27 +50,39 @@ struct BpfOptions {
 
 class BpfLoader {
  public:
-  // nullptr and *error set (one line) when the object cannot be opened or loaded.
+  // Loads and attaches everything this kernel allows. nullptr and *error (one line)
+  // only when a required object (resets, socket state) cannot run.
   static std::unique_ptr<BpfLoader> load(const BpfOptions& opts, std::string* error);
   ~BpfLoader();
   BpfLoader(const BpfLoader&) = delete;
   BpfLoader& operator=(const BpfLoader&) = delete;
 
-  // Attaches every loaded program; failures are recorded in probes().
-  void attach();
   const std::vector<ProbeStatus>& probes() const { return probes_; }
+  const std::vector<FeatureStatus>& features() const { return features_; }
+  // The capture backend in use, "" when none.
+  const std::string& capture_backend() const { return capture_backend_; }
+  std::vector<ProgramInfo> programs() const;
   bool any_reset_probe_attached() const;
 
-  int map_fd(const char* name) const;
+  int map_fd(const char* name) const { return shared_.fd(name); }
   int ringbuf_fd() const { return map_fd("events"); }
   void set_seeds_pending(unsigned n);
 
  private:
-  explicit BpfLoader(ngxwatch_bpf* skel) : skel_(skel) {}
+  BpfLoader() = default;
+  bool load_hooks(const ObjectSpec& spec, std::string* error);
+  void load_capture(const BpfOptions& opts);
+  bool try_capture(const BackendSpec& b, const BpfOptions& opts, std::string* why);
   void attach_temp_uprobes();
-  ngxwatch_bpf* skel_;
+  void set_feature(const std::string& name, bool ok, const std::string& why);
+
+  SharedMaps shared_;  // declared first: destroyed after the objects that use it
+  std::vector<std::unique_ptr<BpfObject>> objects_;
   std::vector<ProbeStatus> probes_;
-  std::vector<bpf_link*> links_;
+  std::vector<FeatureStatus> features_;
+  std::string capture_backend_;
+  BpfObject* temp_files_ = nullptr;
+  size_t ringbuf_bytes_ = 0;
 };
 
 }  // namespace ngxwatch

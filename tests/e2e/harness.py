@@ -397,6 +397,10 @@ class Daemon:
         self.port = free_port()
         self.log_path = tempfile.mktemp(prefix="ngxwatch-daemon-", suffix=".log")
         self.log = open(self.log_path, "w")
+        # The kernel matrix runs the suite once per capture backend the kernel offers.
+        backend = os.environ.get("NGXWATCH_CAPTURE_BACKEND")
+        if backend and not any(a.startswith("--capture-backend") for a in extra):
+            extra = (*extra, "--capture-backend", backend)
         self.proc = subprocess.Popen(
             [binary, "--log-level", "debug", "run", "--listen", f"127.0.0.1:{self.port}",
              *shlex.split(os.environ.get("NGXWATCH_E2E_DAEMON_ARGS", "")), *extra],
