@@ -12,7 +12,6 @@ import contextlib
 import http.client
 import os
 import re
-import shlex
 import shutil
 import signal
 import socket
@@ -387,11 +386,8 @@ http {{
 
 
 class Daemon:
-    """`ngxwatch run` on its own port. Two knobs from the environment, for running the
-    suite in other settings: NGXWATCH_E2E_DAEMON_ARGS (added to every daemon's
-    arguments, e.g. "--capture-backend kprobe") and NGXWATCH_E2E_READY_TIMEOUT (seconds
-    it may take to serve /metrics, 20 by default; tests/kernel-matrix's emulated CPUs
-    need more)."""
+    """`ngxwatch run` on its own port. NGXWATCH_E2E_READY_TIMEOUT: seconds it may take
+    to serve /metrics (20 by default; tests/kernel-matrix's emulated CPUs need more)."""
 
     def __init__(self, binary, *extra):
         self.port = free_port()
@@ -402,8 +398,7 @@ class Daemon:
         if backend and not any(a.startswith("--capture-backend") for a in extra):
             extra = (*extra, "--capture-backend", backend)
         self.proc = subprocess.Popen(
-            [binary, "--log-level", "debug", "run", "--listen", f"127.0.0.1:{self.port}",
-             *shlex.split(os.environ.get("NGXWATCH_E2E_DAEMON_ARGS", "")), *extra],
+            [binary, "--log-level", "debug", "run", "--listen", f"127.0.0.1:{self.port}", *extra],
             stdout=self.log, stderr=subprocess.STDOUT)
         wait_until(self._ready, float(os.environ.get("NGXWATCH_E2E_READY_TIMEOUT", "20")),
                    what="ngxwatch /metrics")

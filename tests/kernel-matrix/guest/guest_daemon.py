@@ -57,21 +57,33 @@ def expected_backends(release, machine):
     return out
 
 
-def accepts_capture_backend(binary):
+def offered_backends(binary):
+    """The backends this ngxwatch's `run --capture-backend` accepts (None: no such flag)."""
     r = subprocess.run([binary, "run", "--help"], capture_output=True, text=True, timeout=60)
-    return "--capture-backend" in (r.stdout + r.stderr)
+    text = r.stdout + r.stderr
+    if "--capture-backend" not in text:
+        return None
+    m = re.search(r"--capture-backend\s+\S*\{([^}]*)\}", text)
+    return [b.strip() for b in m.group(1).split(",")] if m else list(BACKENDS)
 
 
 def backends_to_run(binary, release, machine):
     """(backends, why). `auto` first: its choice is then not run again explicitly."""
-    if not accepts_capture_backend(binary):
+    offered = offered_backends(binary)
+    if offered is None:
         return ["default"], "this ngxwatch has no --capture-backend: one run with its default"
     expected = expected_backends(release, machine)
-    return ["auto", *expected], f"expected on {machine} {release}: {', '.join(expected)}"
+    run = [b for b in expected if b in offered]
+    absent = [b for b in expected if b not in offered]
+    why = f"this kernel should offer {', '.join(expected)}"
+    if absent:
+        why += f"; not in this ngxwatch: {', '.join(absent)}"
+    return ["auto", *run], why
 
 
-def backend_args(backend):
-    return [] if backend == "default" else ["--capture-backend", backend]
+def backend_env(backend):
+    """NGXWATCH_CAPTURE_BACKEND for tests/e2e's harness ("" for the binary's default)."""
+    return "" if backend == "default" else backend
 
 
 def gauges(samples, name, label):

@@ -1,12 +1,12 @@
 """The kernel matrix's E2E subset: four rows of the taxonomy, run by tests/e2e's own
 test bodies (test_taxonomy_*.py, unchanged; smaller counts and bodies for an emulated
-CPU) with the daemon's arguments for one capture backend (NGXWATCH_E2E_DAEMON_ARGS).
+CPU) with one capture backend (NGXWATCH_CAPTURE_BACKEND, which the harness passes on).
 Each row starts its nginx and its daemon, as on the host."""
 
 import argparse
 import contextlib
 import os
-import shlex
+import re
 import time
 
 import guest_daemon as gd
@@ -70,6 +70,8 @@ def survey(binary, cell):
     cell["probes_attached"] = sorted(p for p, v in probes.items() if v == 1)
     cell["probes_missing"] = sorted(p for p, v in probes.items() if v != 1)
     cell["in_use"] = gd.capture_backend_in_use(samples)
+    cell["capture_available"] = h.metric_value(samples, "ngxwatch_feature_available",
+                                               feature="request_capture")
     try:
         rc = daemon.stop()
     except AssertionError as e:
@@ -77,8 +79,9 @@ def survey(binary, cell):
     nginx.cleanup()
     with open(daemon.log_path, errors="replace") as f:
         log = f.read()
-    cell["why"] = next((line.split("capture backend:", 1)[1].strip() for line in log.splitlines()
-                        if "capture backend:" in line), "")
+    chosen = re.search(r"capture backend: (.*)", log)
+    refused = re.search(r"request capture unavailable.*", log)
+    cell["why"] = chosen.group(1).strip() if chosen else refused.group(0).strip() if refused else ""
     cell["errors"] = gd.error_lines(log, 12)
     cell["verdicts"] = gd.verdicts(log)
     print(f"---- up in {cell['startup_s']} s; backend in use: {cell['in_use']} ({cell['why']}); "
@@ -93,12 +96,16 @@ def survey(binary, cell):
 def run_backend(binary, backend, cfg):
     """The survey, then the rows, with the daemon's arguments for `backend`."""
     cell = new_cell(backend)
-    os.environ["NGXWATCH_E2E_DAEMON_ARGS"] = shlex.join(gd.backend_args(backend))
-    print(f"\n==== backend {backend}: ngxwatch run {os.environ['NGXWATCH_E2E_DAEMON_ARGS']}", flush=True)
+    os.environ["NGXWATCH_CAPTURE_BACKEND"] = gd.backend_env(backend)
+    print(f"\n==== backend {backend}", flush=True)
     if not survey(binary, cell):
         return cell
     if backend not in ("default", "auto") and cell["in_use"] != backend:
-        cell["note"] = f"asked for {backend}, the daemon uses {cell['in_use']}"
+        cell["note"] = (f"asked for {backend}, the daemon uses {cell['in_use'] or 'none'}"
+                        + (f": {cell['why']}" if cell["why"] else ""))
+        return cell
+    if backend == "auto" and not cell["in_use"]:
+        cell["note"] = f"auto chose no capture backend: {cell['why']}"
         return cell
     args = argparse.Namespace(ngxwatch=binary)
     nginx_bin = h.require_root_and_nginx()
