@@ -84,7 +84,10 @@ def matrix(cfg):
     binary = cfg["ngxwatch"]
     release, machine = platform.release(), platform.machine()
     backends, why = gd.backends_to_run(binary, release, machine)
+    if cfg.get("backends"):
+        backends, why = cfg["backends"], f"asked for {', '.join(cfg['backends'])}; {why}"
     section(f"kernel {release} {machine}: backends {backends} ({why})")
+    print(f"NGXWATCH-MATRIX-BACKENDS {json.dumps({'run': backends, 'why': why})}", flush=True)
     rc = 0
     remaining = list(backends)
     while remaining:

@@ -16,10 +16,11 @@ import test_taxonomy_read_timeout as read_timeout
 import test_taxonomy_reset_before_header as reset_before_header
 import test_taxonomy_reset_sending_body as reset_sending_body
 
-# (row, its test module, the module's constants set for an emulated CPU). 1 MiB keeps
-# nginx sending when the upstream resets after 64 KiB (loopback buffers take ~300 KiB).
+# (row, its test module, the module's constants set for an emulated CPU). The body stays
+# 8 MiB: on 5.10 loopback buffers took in all of a 1 MiB body before the upstream's
+# reset arrived (the row then is a reset before the header).
 SCENARIOS = (
-    ("reset_sending_body", reset_sending_body, {"N": 3, "BODY": 1 << 20}),
+    ("reset_sending_body", reset_sending_body, {"N": 3}),
     ("reset_before_header", reset_before_header, {"N": 3}),
     ("keepalive_race", keepalive_race, {}),
     ("read_timeout", read_timeout, {"N": 2}),
