@@ -3,8 +3,6 @@
 
 # Downloads, extracted kernels and root filesystems live here so a second run is fast.
 CACHE=${NGXWATCH_MATRIX_CACHE:-/var/cache/ngxwatch-matrix}
-MATRIX_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_DIR=$(cd "$MATRIX_DIR/../.." && pwd)
 MIRROR=${NGXWATCH_MATRIX_MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${NGXWATCH_MATRIX_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 
