@@ -96,6 +96,18 @@ def capture_backend_in_use(samples):
     return on[0] if len(on) == 1 else None
 
 
+def verified_instructions(log_text):
+    """{program: instructions the verifier processed}, from the daemon's load line
+    (0 everywhere on kernels before 5.16, which do not report it)."""
+    m = re.search(r"BPF programs loaded \(verified instructions\): (.*)", log_text)
+    out = {}
+    for item in (m.group(1).split(", ") if m else []):
+        name, _, n = item.strip().rpartition(" ")
+        if n.isdigit():
+            out[name] = int(n)
+    return out
+
+
 def start_idle_nginx():
     """An nginx with one plain server, so the daemon finds a master and its workers."""
     port = h.free_port()

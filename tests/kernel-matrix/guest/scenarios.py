@@ -46,7 +46,7 @@ def overridden(module, values):
 def new_cell(backend):
     return {"backend": backend, "started": False, "startup_s": None, "in_use": None, "why": "",
             "probes_attached": [], "probes_missing": [], "passed": 0, "total": len(SCENARIOS),
-            "failed": [], "errors": [], "verdicts": [], "note": "", "green": False}
+            "failed": [], "errors": [], "verdicts": [], "verified": {}, "note": "", "green": False}
 
 
 def survey(binary, cell):
@@ -85,12 +85,16 @@ def survey(binary, cell):
     cell["why"] = chosen.group(1).strip() if chosen else refused.group(0).strip() if refused else ""
     cell["errors"] = gd.error_lines(log, 12)
     cell["verdicts"] = gd.verdicts(log)
+    cell["verified"] = gd.verified_instructions(log)
     print(f"---- up in {cell['startup_s']} s; backend in use: {cell['in_use']} ({cell['why']}); "
           f"probes attached: {cell['probes_attached']}; not attached: {cell['probes_missing']}", flush=True)
     if cell["errors"]:
         print("---- what went wrong in its log:\n" + "\n".join(cell["errors"]), flush=True)
     if rc != 0:
         cell["note"] = f"exit after SIGTERM: {rc}"
+    elif cell["probes_missing"]:
+        # Every program should load on every kernel of the matrix (issue 8).
+        cell["note"] = f"not attached: {', '.join(cell['probes_missing'])}"
     return True
 
 
