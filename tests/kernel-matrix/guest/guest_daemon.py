@@ -43,12 +43,14 @@ def kernel_version(release):
 
 
 def expected_backends(release, machine):
-    """The capture backends this kernel should offer (issue 8): fentry where BPF
-    trampolines exist (x86-64 from 5.5, arm64 from 6.0), kprobes everywhere,
+    """The capture backends this kernel should offer: fentry where BPF trampolines can
+    attach to kernel functions (x86-64 from 5.5; arm64 from 6.4, when ftrace direct
+    calls came to arm64: 6.0's arm64 trampolines attach to BPF programs only, and
+    Debian's 6.1 answers fentry on tcp_sendmsg with ENOTSUPP, 524), kprobes everywhere,
     tp_btf/sock_*_length from 6.3, syscalls tracepoints everywhere."""
     v = kernel_version(release)
     out = []
-    if (machine == "x86_64" and v >= (5, 5)) or (machine == "aarch64" and v >= (6, 0)):
+    if (machine == "x86_64" and v >= (5, 5)) or (machine == "aarch64" and v >= (6, 4)):
         out.append("fentry")
     out.append("kprobe")
     if v >= (6, 3):
