@@ -129,6 +129,11 @@ void LiveStats::add_extras(std::shared_ptr<const SnapshotExtras> extras) {
   extras_.push_back(std::move(extras));
 }
 
+void LiveStats::set_kernel(nlohmann::json kernel) {
+  std::lock_guard lock(mu_);
+  kernel_ = std::move(kernel);
+}
+
 nlohmann::json LiveStats::snapshot() const {
   uint64_t now = clock_();
   int64_t sec = static_cast<int64_t>(now / 1000);
@@ -142,6 +147,7 @@ nlohmann::json LiveStats::snapshot() const {
     dropped = dropped_;
     out["version"] = 1;
     out["uptime_s"] = static_cast<double>(now - started_ms_) / 1000.0;
+    out["kernel"] = kernel_;
     out["header"] = {
         {"resets_per_s", rates(resets_, sec)},
         {"upstream_errors_per_s", rates(upstream_errors_, sec)},

@@ -68,6 +68,8 @@ class LiveStats : public ObservationSink {
 
   // Kernel counter of ring-buffer records lost (read at snapshot time, any thread).
   void set_dropped_source(std::function<uint64_t()> source);
+  // What the kernel gave (capture backend, features it could not run): shown by top.
+  void set_kernel(nlohmann::json kernel);
   // Storms, temp dirs, suggestions: filled by other stages when they exist.
   void add_extras(std::shared_ptr<const SnapshotExtras> extras);
 
@@ -91,6 +93,7 @@ class LiveStats : public ObservationSink {
   std::map<Key, Row> rows_;
   RollingCounter resets_, upstream_errors_, client_errors_, retries_absorbed_;
   std::function<uint64_t()> dropped_;
+  nlohmann::json kernel_ = nlohmann::json::object();
   std::vector<std::shared_ptr<const SnapshotExtras>> extras_;
 };
 

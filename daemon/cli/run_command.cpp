@@ -65,6 +65,7 @@ int run_daemon(const RunOptions& opts) {
   metrics->attach_kernel(session->maps());
   metrics->set_probes(session->probes());
   metrics->set_features(session->bpf().features(), session->bpf().capture_backend());
+  live.set_kernel(kernel_summary(session->bpf()));
   live.set_dropped_source(
       [maps = session->maps()] { return maps.counter(NGXW_CTR_EVENTS_DROPPED); });
   // Made off the event loop (nginx -t per change): on the API thread for

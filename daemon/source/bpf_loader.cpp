@@ -350,6 +350,13 @@ bool BpfLoader::any_reset_probe_attached() const {
   return false;
 }
 
+nlohmann::json kernel_summary(const BpfLoader& bpf) {
+  nlohmann::json unavailable = nlohmann::json::array();
+  for (const FeatureStatus& f : bpf.features())
+    if (!f.available) unavailable.push_back(f.name + ": " + f.why);
+  return {{"capture_backend", bpf.capture_backend()}, {"unavailable", unavailable}};
+}
+
 void BpfLoader::set_seeds_pending(unsigned n) {
   int fd = map_fd("control");
   uint32_t key = 0;

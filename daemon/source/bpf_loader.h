@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -84,5 +85,8 @@ class BpfLoader {
   BpfObject* temp_files_ = nullptr;
   size_t ringbuf_bytes_ = 0;
 };
+
+// {"capture_backend": "fentry", "unavailable": ["temp_files: why", ...]} for the API.
+nlohmann::json kernel_summary(const BpfLoader& bpf);
 
 }  // namespace ngxwatch

@@ -164,12 +164,17 @@ std::vector<std::string> header_lines(const TopSnapshot& s, int width) {
     temp += t.path + " " + printf_string("%.0f%%", used) +
             (t.eta_s ? " full in " + format_age(*t.eta_s) : " not filling");
   }
-  std::string state = "storms " + std::to_string(s.active_storms) + "   " + temp + "   dropped " +
-                      format_count(s.dropped_events) + "   totals rst " +
+  std::string capture =
+      "capture " + (s.capture_backend.empty() ? std::string("OFF") : s.capture_backend) + "   ";
+  std::string state = capture + "storms " + std::to_string(s.active_storms) + "   " + temp +
+                      "   dropped " + format_count(s.dropped_events) + "   totals rst " +
                       format_count(s.total_resets) + " up-err " +
                       format_count(s.total_upstream_errors) + " cli-err " +
                       format_count(s.total_client_errors);
-  return {cut(rates, width), cut(state, width)};
+  std::vector<std::string> lines = {cut(rates, width), cut(state, width)};
+  // A feature this kernel could not run changes what the rows can say: say it up front.
+  for (const std::string& u : s.unavailable) lines.push_back(cut("unavailable: " + u, width));
+  return lines;
 }
 
 std::string plain_table(const TopModel& m, int width) {

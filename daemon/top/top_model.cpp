@@ -71,6 +71,13 @@ std::optional<TopSnapshot> parse_snapshot(const json& j, std::string* error) {
   }
   s.active_storms = count(h, "active_storms");
   s.dropped_events = count(j, "dropped_events");
+  if (j.contains("kernel") && j["kernel"].is_object()) {
+    const json& k = j["kernel"];
+    s.capture_backend = str(k, "capture_backend");
+    if (k.contains("unavailable") && k["unavailable"].is_array())
+      for (const auto& u : k["unavailable"])
+        if (u.is_string()) s.unavailable.push_back(u.get<std::string>());
+  }
   if (j.contains("temp_dirs") && j["temp_dirs"].is_array()) {
     double worst = 2;
     for (const auto& t : j["temp_dirs"]) {

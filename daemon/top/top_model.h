@@ -54,6 +54,8 @@ struct TopSnapshot {
   size_t active_storms = 0;
   std::optional<TopTempDir> fullest_temp_dir;  // least free space left
   uint64_t dropped_events = 0;
+  std::string capture_backend;           // "" when the kernel gave none
+  std::vector<std::string> unavailable;  // "feature: why", from the daemon's kernel
   std::vector<TopRow> rows;
   std::optional<TopSuggestion> suggestion;  // the daemon's most pressing one
 };
