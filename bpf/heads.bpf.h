@@ -42,7 +42,7 @@ static __always_inline void flush_head(__u64 key, struct conn* c, __u8 bit, __u6
     e->link_sock_id = upstream;
     unskip();
   }
-  read_endpoints((const struct sock*)key, &e->local, &e->remote);
+  read_endpoints(false, (const struct sock*)key, &e->local, &e->remote);
   count(bpf_ringbuf_output(&events, e, sizeof(*e), wakeup_flags(false)) ? NGXW_CTR_EVENTS_DROPPED
                                                                         : NGXW_CTR_HEADS_FLUSHED);
 }
