@@ -299,7 +299,9 @@ void BpfLoader::load_capture(const BpfOptions& opts) {
     } else if (try_capture(*b, opts, &why)) {
       capture_backend_ = b->name;
       spdlog::info("capture backend: {} ({})", b->name,
-                   tried.empty() ? "cheapest this kernel offers" : tried);
+                   opts.capture != CaptureChoice::Auto ? "chosen by --capture-backend"
+                   : tried.empty()                     ? "cheapest this kernel offers"
+                                                       : tried);
       set_feature("request_capture", true, "");
       return;
     }
