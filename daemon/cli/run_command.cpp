@@ -12,6 +12,7 @@
 #include "cli/service_notify.h"
 #include "correlate/correlator.h"
 #include "detect/detectors.h"
+#include "export/bpf_self_metrics.h"
 #include "export/detect_metrics.h"
 #include "export/failure_log.h"
 #include "export/listen_check.h"
@@ -97,6 +98,9 @@ int run_daemon(const RunOptions& opts) {
   }
   exposer->RegisterCollectable(metrics);
   exposer->RegisterCollectable(detect_metrics);
+  auto bpf_metrics =
+      std::make_shared<BpfSelfMetrics>([&session] { return session->bpf().programs(); });
+  exposer->RegisterCollectable(bpf_metrics);
 
   ServiceNotifier systemd;
   spdlog::info("ngxwatch watching nginx; metrics on http://{}/metrics", opts.listen);

@@ -341,8 +341,10 @@ void BpfLoader::attach_temp_uprobes() {
 std::vector<ProgramInfo> BpfLoader::programs() const {
   std::vector<ProgramInfo> out;
   for (const auto& obj : objects_)
-    for (const std::string& p : obj->loaded_programs())
-      out.push_back({obj->name(), p, obj->verified_insns(p)});
+    for (const std::string& p : obj->loaded_programs()) {
+      BpfObject::Stats st = obj->stats(p);
+      out.push_back({obj->name(), p, st.verified_insns, st.run_time_ns, st.run_cnt});
+    }
   return out;
 }
 

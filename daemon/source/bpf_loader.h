@@ -37,6 +37,7 @@ struct FeatureStatus {
 struct ProgramInfo {
   std::string object, program;
   unsigned verified_insns = 0;
+  uint64_t run_time_ns = 0, run_cnt = 0;  // kernel.bpf_stats_enabled=1 only
 };
 
 struct BpfOptions {
