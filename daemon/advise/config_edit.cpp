@@ -318,6 +318,39 @@ std::string rewrite_includes(const std::string& text, const std::string& from,
   return out + text.substr(copied);
 }
 
+RuntimeRedirect redirect_runtime_files(const std::string& text, const std::string& dir, int first) {
+  RuntimeRedirect r{"", first, false};
+  std::string out;
+  size_t copied = 0;
+  Scanner s(text, 0, 1);
+  std::string directive;  // the statement's name, while its first argument is ahead
+  bool statement_start = true;
+  for (Token t = s.next(); t.kind != Token::Kind::kEnd; t = s.next()) {
+    if (t.kind != Token::Kind::kWord) {
+      statement_start = true;
+      directive.clear();
+      continue;
+    }
+    if (statement_start) {
+      statement_start = false;
+      directive = t.text;
+      continue;
+    }
+    bool file_arg = directive == "pid" || directive == "lock_file" ||
+                    ((directive == "error_log" || directive == "access_log") && t.text != "off" &&
+                     t.text != "stderr" && !t.text.starts_with("syslog:") &&
+                     !t.text.starts_with("memory:") && t.text.find('$') == std::string::npos);
+    r.pid = r.pid || directive == "pid";
+    directive.clear();  // only the first argument names the file
+    if (!file_arg) continue;
+    out.append(text, copied, t.begin - copied);
+    out += "\"" + dir + "/runtime-" + std::to_string(++r.files) + "\"";
+    copied = t.end;
+  }
+  r.text = out + text.substr(copied);
+  return r;
+}
+
 std::string unified_diff(const std::string& name, const std::string& before,
                          const std::string& after, int context) {
   if (before == after) return "";

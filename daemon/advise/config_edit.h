@@ -48,6 +48,17 @@ EditResult apply_edits(const FileSet& files, const std::vector<Edit>& edits);
 std::string rewrite_includes(const std::string& text, const std::string& from,
                              const std::string& to);
 
+// `text` with the files nginx -t opens for writing (pid, lock_file, error_log and
+// access_log files) moved to "DIR/runtime-N", N counting on from `first`: the check
+// runs unprivileged on a private copy and must neither need nor touch the real ones.
+struct RuntimeRedirect {
+  std::string text;
+  int files = 0;     // the last N used
+  bool pid = false;  // a pid directive was seen (else nginx -t needs -g "pid ...;")
+};
+RuntimeRedirect redirect_runtime_files(const std::string& text, const std::string& dir,
+                                       int first = 0);
+
 // A unified diff (`diff -u` format, `context` lines around each change) turning
 // `before` into `after`, with "--- a/NAME" / "+++ b/NAME" headers; "" when equal.
 std::string unified_diff(const std::string& name, const std::string& before,

@@ -47,7 +47,7 @@ TEST(NginxFacade, RunNginxTAgainstTheRealBinary) {
 
 TEST(NginxFacade, RunNginxV) {
   if (access(kNginx, X_OK) != 0) GTEST_SKIP() << "nginx not installed";
-  BuildInfo b = run_nginx_V(kNginx);
+  BuildInfo b = build_info_of(kNginx);
   EXPECT_FALSE(b.version.empty());
   EXPECT_FALSE(b.client_body_temp_path.empty());
   EXPECT_EQ(b.client_body_temp_path[0], '/');
