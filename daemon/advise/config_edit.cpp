@@ -318,22 +318,34 @@ std::string rewrite_includes(const std::string& text, const std::string& from,
   return out + text.substr(copied);
 }
 
-RuntimeRedirect redirect_runtime_files(const std::string& text, const std::string& dir, int first) {
+RuntimeRedirect redirect_runtime_files(const std::string& text, const std::string& dir, int first,
+                                       const std::function<bool(const std::string&)>& movable) {
   RuntimeRedirect r{"", first, false};
+  auto fresh_name = [&] { return "\"" + dir + "/runtime-" + std::to_string(++r.files) + "\""; };
   std::string out;
   size_t copied = 0;
   Scanner s(text, 0, 1);
-  std::string directive;  // the statement's name, while its first argument is ahead
+  std::string name;       // the statement's name
+  std::string directive;  // the same, while its first argument is ahead
   bool statement_start = true;
+  int depth = 0;
   for (Token t = s.next(); t.kind != Token::Kind::kEnd; t = s.next()) {
     if (t.kind != Token::Kind::kWord) {
+      if (t.kind == Token::Kind::kOpen && depth++ == 0 && name == "http") {
+        // Locations without access_log get the compiled-in one, which nginx -t would
+        // open: one of the copy's at http level is inherited instead.
+        out.append(text, copied, t.end - copied);
+        out += " access_log " + fresh_name() + ";";
+        copied = t.end;
+      }
+      if (t.kind == Token::Kind::kClose) --depth;
       statement_start = true;
       directive.clear();
       continue;
     }
     if (statement_start) {
       statement_start = false;
-      directive = t.text;
+      name = directive = t.text;
       continue;
     }
     bool file_arg = directive == "pid" || directive == "lock_file" ||
@@ -342,9 +354,9 @@ RuntimeRedirect redirect_runtime_files(const std::string& text, const std::strin
                      !t.text.starts_with("memory:") && t.text.find('$') == std::string::npos);
     r.pid = r.pid || directive == "pid";
     directive.clear();  // only the first argument names the file
-    if (!file_arg) continue;
+    if (!file_arg || (movable && !movable(t.text))) continue;
     out.append(text, copied, t.begin - copied);
-    out += "\"" + dir + "/runtime-" + std::to_string(++r.files) + "\"";
+    out += fresh_name();
     copied = t.end;
   }
   r.text = out + text.substr(copied);

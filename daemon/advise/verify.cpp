@@ -66,6 +66,14 @@ bool write_new_file(const std::string& path, const std::string& text) {
   return ::close(fd) == 0 && done == text.size();
 }
 
+// A log or pid path nginx could create here: its directory exists (relative paths
+// are the prefix's). One that could not stays, so nginx -t fails as it would.
+bool directory_exists(const std::string& path) {
+  if (path.empty() || path[0] != '/') return true;
+  std::error_code ec;
+  return fs::is_directory(fs::path(path).parent_path(), ec);
+}
+
 }  // namespace
 
 std::string unsafe_name_reason(const std::string& path) {
@@ -126,8 +134,8 @@ VerifyResult verify_config(const FileSet& files, const std::string& main_file,
     fs::path copy = fs::path(tmp.path) / relative_to(root, path);
     std::error_code ec;
     fs::create_directories(copy.parent_path(), ec);
-    RuntimeRedirect moved =
-        redirect_runtime_files(rewrite_includes(text, root, tmp.path), tmp.path, runtime_files);
+    RuntimeRedirect moved = redirect_runtime_files(rewrite_includes(text, root, tmp.path), tmp.path,
+                                                   runtime_files, directory_exists);
     runtime_files = moved.files;
     has_pid = has_pid || moved.pid;
     if (!write_new_file(copy.string(), moved.text)) {
@@ -141,7 +149,9 @@ VerifyResult verify_config(const FileSet& files, const std::string& main_file,
     r.error = "cannot hand the copy to uid " + std::to_string(id.uid) + ": " + std::strerror(errno);
     return r;
   }
-  std::vector<std::string> globals;
+  // The compiled-in pid and error log, which nginx -t would open when the config names
+  // none (several error_log lines are allowed; a second pid is not).
+  std::vector<std::string> globals = {"error_log " + tmp.path + "/error.log;"};
   if (!has_pid) globals.push_back("pid " + tmp.path + "/nginx.pid;");
   nginx::NginxTResult t = nginx::run_nginx_T(
       options.nginx, tmp.path + "/" + relative_to(root, main_file), options.prefix, globals);

@@ -102,8 +102,15 @@ pid_t spawn_unprivileged(const std::vector<std::string>& argv, int out_fd, int e
   args.push_back(nullptr);
   static char path_env[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
   char* envp[] = {path_env, nullptr};
+  // One capability may stay: CAP_NET_BIND_SERVICE, because nginx -t binds the listen
+  // sockets it checks (port 80 and 443 included) - if ngxwatch holds it at all.
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct no_caps[2] = {};
+  __user_cap_data_struct have[2] = {};
+  bool bind_cap = ::syscall(SYS_capget, &hdr, have) == 0 &&
+                  (have[0].permitted & (1u << CAP_NET_BIND_SERVICE)) != 0;
+  __user_cap_data_struct keep[2] = {};
+  if (bind_cap)
+    keep[0].permitted = keep[0].effective = keep[0].inheritable = 1u << CAP_NET_BIND_SERVICE;
 
   pid_t pid = ::fork();
   if (pid < 0) {
@@ -115,10 +122,17 @@ pid_t spawn_unprivileged(const std::vector<std::string>& argv, int out_fd, int e
   if (pid == 0) {
     if (::dup2(null_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) ::_exit(126);
     ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-    if (as_root && (::setgroups(0, nullptr) != 0 || ::setresgid(id.gid, id.gid, id.gid) != 0 ||
-                    ::setresuid(id.uid, id.uid, id.uid) != 0))
+    if (as_root) {
+      // Nothing else can come back: the bounding set keeps only the bind capability.
+      for (int c = 0; c < 64; ++c)
+        if (c != CAP_NET_BIND_SERVICE) ::prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+      if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0 || ::setgroups(0, nullptr) != 0 ||
+          ::setresgid(id.gid, id.gid, id.gid) != 0 || ::setresuid(id.uid, id.uid, id.uid) != 0)
+        ::_exit(126);
+    }
+    if (::syscall(SYS_capset, &hdr, keep) != 0) ::_exit(126);
+    if (bind_cap && ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_BIND_SERVICE, 0, 0) != 0)
       ::_exit(126);
-    if (::syscall(SYS_capset, &hdr, no_caps) != 0) ::_exit(126);
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ::_exit(126);
     ::syscall(SYS_execveat, exe, "", args.data(), envp, AT_EMPTY_PATH);
     ::_exit(127);

@@ -8,9 +8,10 @@
 //
 // The child drops everything before exec: as root it becomes nobody:nogroup with no
 // supplementary groups; under the systemd unit (an unprivileged user with ambient
-// capabilities) it keeps the uid. Either way: no capabilities (ambient cleared, sets
-// emptied), PR_SET_NO_NEW_PRIVS (a setuid or file-capability binary gains nothing),
-// and an environment of its own.
+// capabilities) it keeps the uid. Either way: no capabilities but CAP_NET_BIND_SERVICE
+// when ngxwatch has it (nginx -t binds the listen sockets it checks, :80 and :443
+// too; the bounding set keeps nothing else), PR_SET_NO_NEW_PRIVS (a setuid or
+// file-capability binary gains nothing), and an environment of its own.
 #pragma once
 
 #include <sys/types.h>

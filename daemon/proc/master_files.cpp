@@ -46,7 +46,9 @@ RootResolver::~RootResolver() {
 
 int RootResolver::open_in_root(const std::string& path, int flags) const {
   open_how how{};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  // openat2 refuses O_PATH with any flag but O_DIRECTORY/O_NOFOLLOW/O_CLOEXEC.
+  int extra = (flags & O_PATH) != 0 ? O_CLOEXEC : O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+  how.flags = static_cast<uint64_t>(flags | extra);
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   std::string rel = path;
   while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -86,11 +87,11 @@ TEST_F(TempRoot, FifoIsRefusedWithoutBlocking) {
 }
 
 TEST_F(TempRoot, DeviceAndHugeFilesAreRefused) {
-  write("/etc/nginx/nginx.conf", "include /dev/zero;\n");
-  fs::create_directories(root_ + "/dev");
-  fs::create_symlink("/dev/zero", root_ + "/dev/zero");  // resolves to the root's, absent
+  // A link to the host's /dev/zero resolves to the root's, which does not exist.
+  write("/etc/nginx/nginx.conf", "include /etc/nginx/zero;\n");
+  fs::create_symlink("/dev/zero", root_ + "/etc/nginx/zero");
   EXPECT_NE(error_of({"/etc/nginx/nginx.conf", "", ""}).find("No such file"), std::string::npos);
-  fs::remove(root_ + "/dev/zero");
+  fs::create_directories(root_ + "/dev");
   ASSERT_EQ(::mknod((root_ + "/dev/zero").c_str(), S_IFCHR | 0666, makedev(1, 5)), 0);
   EXPECT_NE(error_of({"/etc/nginx/nginx.conf", "", ""}).find("not a regular file"),
             std::string::npos);
@@ -136,8 +137,10 @@ TEST(BinaryInfo, ScriptsAndLookalikesAreNotNginx) {
   nginx::BinaryInfo b = nginx::binary_info_from_bytes(fake_elf(inside), "/x/nginx");
   EXPECT_FALSE(b.is_nginx);
   EXPECT_NE(b.why.find("/x/nginx is not an nginx binary"), std::string::npos) << b.why;
-  // This test program is an ELF without the strings.
-  EXPECT_FALSE(nginx::read_binary_info("/proc/self/exe").is_nginx);
+  // An ELF without the strings.
+  EXPECT_FALSE(nginx::read_binary_info("/bin/true").is_nginx);
+  EXPECT_NE(nginx::read_binary_info("/bin/true").why.find("not an nginx binary"),
+            std::string::npos);
 }
 
 TEST(BinaryInfo, StringCutByTheChunkBoundaryIsFound) {

@@ -1,9 +1,11 @@
 // A trace's file names and the copy nginx -t checks: nothing lands outside the copy,
 // and the copy never names the real pid and log files.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "advise/config_edit.h"
 #include "advise/verify.h"
@@ -40,13 +42,26 @@ TEST(TracePaths, EscapingEntryIsRejectedByNameAndNothingIsWritten) {
 }
 
 TEST(TracePaths, UntrustedBinaryIsNotRun) {
-  // This test program is neither root-owned-and-safe nor nginx in any case: refused.
+  using ngxwatch::nginx::untrusted_binary_reason;
+  // Root-owned and safe, but not nginx.
   VerifyOptions o;
-  o.nginx = "/proc/self/exe";
+  o.nginx = "/bin/true";
   VerifyResult r = verify_config({{"/x/nginx.conf", "events {}\n"}}, "/x/nginx.conf", o);
   EXPECT_FALSE(r.ok);
-  EXPECT_NE(r.error.find("will not run"), std::string::npos) << r.error;
-  EXPECT_NE(ngxwatch::nginx::untrusted_binary_reason("relative/nginx"), "");
+  EXPECT_NE(r.error.find("not an nginx binary"), std::string::npos) << r.error;
+  EXPECT_NE(untrusted_binary_reason("relative/nginx"), "");
+  // nginx itself, but a copy owned by someone else, or writable by others: refused.
+  if (::access("/usr/sbin/nginx", X_OK) == 0) {
+    EXPECT_EQ(untrusted_binary_reason("/usr/sbin/nginx"), "");
+    std::string copy = "/tmp/ngxwatch-nginx-copy-" + std::to_string(::getpid());
+    std::filesystem::copy_file("/usr/sbin/nginx", copy);
+    ASSERT_EQ(::chown(copy.c_str(), 65534, 65534), 0);
+    EXPECT_NE(untrusted_binary_reason(copy).find("not owned by root"), std::string::npos);
+    ASSERT_EQ(::chown(copy.c_str(), 0, 0), 0);
+    ASSERT_EQ(::chmod(copy.c_str(), 0777), 0);
+    EXPECT_NE(untrusted_binary_reason(copy).find("writable by group or others"), std::string::npos);
+    std::filesystem::remove(copy);
+  }
 }
 
 TEST(TracePaths, RuntimeFilesMoveIntoTheCopy) {
@@ -56,12 +71,41 @@ TEST(TracePaths, RuntimeFilesMoveIntoTheCopy) {
       "  error_log stderr; server { error_log syslog:server=x; } }\n",
       "/tmp/c");
   EXPECT_TRUE(r.pid);
-  EXPECT_EQ(r.files, 3);
+  EXPECT_EQ(r.files, 4);
   EXPECT_EQ(r.text,
             "pid \"/tmp/c/runtime-1\";\nerror_log \"/tmp/c/runtime-2\" warn;\n"
-            "http { access_log \"/tmp/c/runtime-3\" main; access_log off; access_log "
+            "http { access_log \"/tmp/c/runtime-3\"; access_log \"/tmp/c/runtime-4\" main; "
+            "access_log off; access_log "
             "/l/$host.log;\n  error_log stderr; server { error_log syslog:server=x; } }\n");
   EXPECT_FALSE(redirect_runtime_files("events {}\n", "/tmp/c").pid);
+}
+
+}  // namespace
+
+namespace {
+
+// nginx -t of the copy runs as nobody: a file only root may read is out of its reach.
+TEST(TracePaths, NginxCheckRunsUnprivileged) {
+  if (::geteuid() != 0 || ::access("/usr/sbin/nginx", X_OK) != 0)
+    GTEST_SKIP() << "needs root and /usr/sbin/nginx";
+  char tmpl[] = "/tmp/ngxwatch-secret-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string secret = std::string(tmpl) + "/secret.conf";
+  { std::ofstream(secret) << "worker_processes 1;\n"; }
+  ASSERT_EQ(::chmod(secret.c_str(), 0600), 0);
+  ASSERT_EQ(::chmod(tmpl, 0755), 0);
+  FileSet files = {{"/x/nginx.conf", "include " + secret + ";\nevents {}\n"}};
+  VerifyOptions o;
+  o.nginx = "/usr/sbin/nginx";
+  VerifyResult r = verify_config(files, "/x/nginx.conf", o);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("Permission denied"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find(secret), std::string::npos) << r.error;
+  // The same check passes without the secret: the failure above is the uid's.
+  files["/x/nginx.conf"] = "events {}\n";
+  VerifyResult fine = verify_config(files, "/x/nginx.conf", o);
+  EXPECT_TRUE(fine.ok) << fine.error;
+  std::filesystem::remove_all(tmpl);
 }
 
 }  // namespace
