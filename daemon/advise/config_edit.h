@@ -49,9 +49,10 @@ EditResult apply_edits(const FileSet& files, const std::vector<Edit>& edits);
 std::string rewrite_includes(const std::string& text, const std::string& from,
                              const std::string& to);
 
-// `text` with the files nginx -t opens for writing (pid, lock_file, error_log and
-// access_log files) moved to "DIR/runtime-N", N counting on from `first`, and an
-// access_log of the copy's first in http {} (else the compiled-in one applies): the
+// `text` with the files nginx -t opens or creates (pid, lock_file, error_log and
+// access_log files, *_temp_path directories) moved to "DIR/runtime-N", N counting on
+// from `first`, and the copy's own access_log, client_body_temp_path and proxy_temp_path
+// first in http {} where the config sets none (else the compiled-in ones apply): the
 // check runs unprivileged on a private copy and must neither need nor touch the real
 // ones.
 struct RuntimeRedirect {

@@ -71,12 +71,20 @@ TEST(TracePaths, RuntimeFilesMoveIntoTheCopy) {
       "  error_log stderr; server { error_log syslog:server=x; } }\n",
       "/tmp/c");
   EXPECT_TRUE(r.pid);
-  EXPECT_EQ(r.files, 4);
+  EXPECT_EQ(r.files, 6);
   EXPECT_EQ(r.text,
             "pid \"/tmp/c/runtime-1\";\nerror_log \"/tmp/c/runtime-2\" warn;\n"
-            "http { access_log \"/tmp/c/runtime-3\"; access_log \"/tmp/c/runtime-4\" main; "
+            "http { access_log \"/tmp/c/runtime-3\"; client_body_temp_path \"/tmp/c/runtime-4\"; "
+            "proxy_temp_path \"/tmp/c/runtime-5\"; access_log \"/tmp/c/runtime-6\" main; "
             "access_log off; access_log "
             "/l/$host.log;\n  error_log stderr; server { error_log syslog:server=x; } }\n");
+  // A temp path the config sets at http level is moved, not doubled.
+  RuntimeRedirect t = redirect_runtime_files(
+      "http {\n proxy_temp_path /var/p 1 2;\n server { client_body_temp_path /b; } }", "/d");
+  EXPECT_EQ(t.text,
+            "http { access_log \"/d/runtime-1\"; client_body_temp_path \"/d/runtime-2\";\n "
+            "proxy_temp_path \"/d/runtime-3\" 1 2;\n server { client_body_temp_path "
+            "\"/d/runtime-4\"; } }");
   EXPECT_FALSE(redirect_runtime_files("events {}\n", "/tmp/c").pid);
 }
 
