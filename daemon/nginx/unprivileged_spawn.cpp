@@ -126,8 +126,11 @@ pid_t spawn_unprivileged(const std::vector<std::string>& argv, int out_fd, int e
       // Nothing else can come back: the bounding set keeps only the bind capability.
       for (int c = 0; c < 64; ++c)
         if (c != CAP_NET_BIND_SERVICE) ::prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
-      if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0 || ::setgroups(0, nullptr) != 0 ||
-          ::setresgid(id.gid, id.gid, id.gid) != 0 || ::setresuid(id.uid, id.uid, id.uid) != 0)
+      // Raw system calls: glibc's wrappers would signal the parent's other threads
+      // (setxid broadcast), which do not exist in this child.
+      if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0 || ::syscall(SYS_setgroups, 0, nullptr) != 0 ||
+          ::syscall(SYS_setresgid, id.gid, id.gid, id.gid) != 0 ||
+          ::syscall(SYS_setresuid, id.uid, id.uid, id.uid) != 0)
         ::_exit(126);
     }
     if (::syscall(SYS_capset, &hdr, keep) != 0) ::_exit(126);
