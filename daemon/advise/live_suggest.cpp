@@ -1,10 +1,9 @@
 #include "advise/live_suggest.h"
 
-#include <unistd.h>
-
 #include <set>
 
 #include "advise/config_choice.h"
+#include "nginx/unprivileged_spawn.h"
 
 namespace ngxwatch::advise {
 
@@ -82,8 +81,9 @@ LiveReport suggest_live(const Measurements& m, const ConfigSet& configs,
   // The copy is checked by the binary and prefix the master itself runs with.
   VerifyOptions verify = fallback;
   if (auto it = configs.commands.find(chosen); it != configs.commands.end()) {
-    // /proc/PID/exe of a master in another mount namespace may not exist here.
-    if (::access(it->second.first.c_str(), X_OK) == 0) verify.nginx = it->second.first;
+    // The master's binary by its own name, if that names a safe nginx on this host (a
+    // master in another mount namespace may name a file that is not there, or another).
+    if (nginx::untrusted_binary_reason(it->second.first).empty()) verify.nginx = it->second.first;
     verify.prefix = it->second.second;
   }
   return LiveReport{"", run_suggest(m, chosen->config(), verify)};

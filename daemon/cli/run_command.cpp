@@ -69,8 +69,9 @@ int run_daemon(const RunOptions& opts) {
   live.set_kernel(kernel_summary(session->bpf()));
   live.set_dropped_source(
       [maps = session->maps()] { return maps.counter(NGXW_CTR_EVENTS_DROPPED); });
-  // Made off the event loop (nginx -t per change): on the API thread for
-  // {"get":"suggest"}, on its refresher thread for top's rows; cached for 5 s.
+  // Made off the event loop (nginx -t per change): on the API's worker thread for
+  // {"get":"suggest"} (never the thread serving top's snapshots), on its refresher
+  // thread for top's rows; cached for 5 s.
   auto suggestions = std::make_shared<advise::LiveSuggest>(
       [&measurements, &session, verify = advise::VerifyOptions{}] {
         return advise::suggest_live(measurements.copy(), *session->configs().current(), verify);
@@ -82,9 +83,10 @@ int run_daemon(const RunOptions& opts) {
       suggestions.get(), [](advise::LiveSuggest* s) { s->stop(); });
   live.add_extras(suggestions);
   ApiServer api;  // its own thread: a client can never stall this loop
-  if (auto e =
-          api.start(opts.api_socket, {{"snapshot", [&live] { return live.snapshot(); }},
-                                      {"suggest", [suggestions] { return suggestions->reply(); }}});
+  if (auto e = api.start(opts.api_socket,
+                         {{"snapshot", [&live] { return live.snapshot(); }},
+                          {"suggest", [suggestions] { return suggestions->reply(); }}},
+                         {}, /*slow=*/{"suggest"});
       !e.empty())
     spdlog::error("local API disabled (ngxwatch top will not connect): {}", e);
   else
@@ -112,6 +114,17 @@ int run_daemon(const RunOptions& opts) {
   RunOptions current = opts;
   uint64_t config_version = ~0ull;
   std::shared_ptr<const ConfigSet> configs;
+  // nginx started or reloaded: attribute from now on with the new configuration.
+  auto use_latest_configs = [&] {
+    if (session->configs().version() == config_version) return;
+    config_version = session->configs().version();
+    configs = session->configs().current();
+    correlator.set_configs(configs.get());
+    detectors.set_configs(configs.get());
+  };
+  // Before the first batch: the configurations loaded at start apply to its events
+  // (the first batch may come at once, before any tick).
+  use_latest_configs();
   std::string err = session->run(stop, [&] {
     systemd.tick();
     detectors.tick(monotonic_ns());  // event time: the kernel's clock
@@ -142,13 +155,7 @@ int run_daemon(const RunOptions& opts) {
       }
       systemd.ready("reloaded");
     }
-    // nginx started or reloaded: attribute from now on with the new configuration.
-    if (session->configs().version() != config_version) {
-      config_version = session->configs().version();
-      configs = session->configs().current();
-      correlator.set_configs(configs.get());
-      detectors.set_configs(configs.get());
-    }
+    use_latest_configs();
   });
   systemd.stopping();
   if (!err.empty()) return fail(err);

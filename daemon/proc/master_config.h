@@ -1,6 +1,7 @@
-// Loads the configuration a running nginx master uses: `nginx -T` of its own binary
-// with its own -c/-p (fallback: the files themselves), as a ConfigView. Blocking
-// (spawns nginx): called from the process tracker's thread, never the event loop.
+// Loads the configuration a running nginx master uses, as a ConfigView: the files read
+// through /proc/PID/root with the master's own -c/-p (master_files.h), the compiled-in
+// paths from its binary's bytes (nginx/binary_info.h). Nothing is executed. Blocking
+// file I/O: called from the process tracker's thread, never the event loop.
 #pragma once
 
 #include <map>
@@ -16,7 +17,7 @@ namespace ngxwatch {
 
 struct MasterConfig {
   std::shared_ptr<const NginxConfigView> view;  // null when it could not be loaded
-  std::string dump;                             // nginx -T text (the trace snapshot)
+  std::string dump;                             // the files in nginx -T form (trace snapshot)
   std::string error;                            // one line, when view is null
   std::string binary, prefix;  // how the master runs: `suggest` runs nginx -t the same way
 };
