@@ -78,7 +78,13 @@ bool ConfigRegistry::update(const NginxSnapshot& snap) {
     auto proc = std::find_if(snap.processes.begin(), snap.processes.end(),
                              [wanted](const NginxProcess& p) { return p.pid == wanted; });
     if (proc == snap.processes.end()) continue;
-    Known k{key, load_master_config(*proc), proc->cmdline};
+    // The same process keeps its arguments (a master shutting down may show an empty
+    // cmdline), and a re-read that fails keeps what was read before.
+    NginxProcess same = *proc;
+    if (it != masters_.end()) same.cmdline = it->second.cmdline;
+    Known k{key, load_master_config(same), same.cmdline};
+    if (!k.config.view && it != masters_.end() && it->second.config.view)
+      k.config = it->second.config;
     if (k.config.view)
       spdlog::info("nginx master {}: configuration loaded ({} servers, {} upstreams)", master,
                    k.config.view->config().servers().size(),
