@@ -86,12 +86,11 @@ void rule_buffering_large_body(const nginx::Config& c, const LintOptions& o,
     nginx::EffectiveValue buffering = c.effective(*loc, "proxy_request_buffering");
     if (buffering.value() == "off") continue;
     nginx::EffectiveValue size = c.effective(*loc, "client_max_body_size");
-    std::string what =
-        large ? describe(*loc) + " accepts bodies up to " +
-                    (*bytes == 0 ? std::string("any size") : size.value()) +
-                    " (client_max_body_size " +
-                    (size.is_default() ? "default" : "from " + size.origin()) + ")"
-              : "upload " + describe(*loc) + " (its path suggests uploads)";
+    std::string what = large ? describe(*loc) + " accepts bodies up to " +
+                                   (*bytes == 0 ? std::string("any size") : size.value()) +
+                                   " (client_max_body_size " +
+                                   (size.is_default() ? "default" : "from " + size.origin()) + ")"
+                             : "upload " + describe(*loc) + " (its path suggests uploads)";
     out.push_back(make_finding_at(
         kRuleBufferingLargeBody, *loc,
         what + " with proxy_request_buffering " + shown(buffering) +

@@ -62,8 +62,8 @@ class Correlator {
     // client: nginx answered 413 and will close; what the client still sends is the
     // refused body, and its leaving then aborts nothing.
     bool refused = false;
-    bool ended = false;  // a terminal verdict was already given
-    bool closed = false;                   // the socket is closing or closed
+    bool ended = false;   // a terminal verdict was already given
+    bool closed = false;  // the socket is closing or closed
   };
 
   Conn& conn_for(uint64_t id, const ngxw_event_header& h, uint8_t side, const ngxw_endpoint& local,

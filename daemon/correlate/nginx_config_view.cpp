@@ -38,7 +38,7 @@ Place NginxConfigView::compute_place(const nginx::Location& loc) const {
 }
 
 const nginx::Server* NginxConfigView::server_without_port(const std::string& ip,
-                                                         std::string_view host) const {
+                                                          std::string_view host) const {
   // A request head the kernel kept and sent only when the connection closed carries
   // no local port (the socket was already unhashed): every port this config listens
   // on is a candidate, and the answer stands only when they all agree.
@@ -47,7 +47,8 @@ const nginx::Server* NginxConfigView::server_without_port(const std::string& ip,
     for (const auto& l : srv->listens) ports.insert(l.port);
   std::set<const nginx::Server*> candidates;
   for (uint16_t port : ports)
-    if (const nginx::Server* s = nginx::select_server(*config_, ip, port, host)) candidates.insert(s);
+    if (const nginx::Server* s = nginx::select_server(*config_, ip, port, host))
+      candidates.insert(s);
   if (candidates.size() == 1) return *candidates.begin();
   // Ports disagree (each has its own default server): the one that names the host.
   const nginx::Server* named = nullptr;

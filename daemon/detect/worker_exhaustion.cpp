@@ -79,8 +79,7 @@ void WorkerExhaustionDetector::on_close(const ngxw_conn_event& e) {
   f.evidence = "nginx closed an accepted connection unread after " +
                std::to_string((e.hdr.ts_ns - e.stats.opened_ns) / 1000) +
                " us: no free worker connection (worker " + std::to_string(worker) + " held " +
-               std::to_string(open_now) + " of worker_connections " + std::to_string(*limit) +
-               ")";
+               std::to_string(open_now) + " of worker_connections " + std::to_string(*limit) + ")";
   f.ts_ns = e.hdr.ts_ns;
   failures_->on_failure(f);
 }

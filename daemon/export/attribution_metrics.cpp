@@ -35,13 +35,13 @@ std::vector<prometheus::MetricFamily> AttributionMetrics::Collect() const {
   const char* help =
       "Events attributed without their master's configuration, by why: they carry "
       "location=\"(unknown)\" unless exactly one nginx master runs";
-  out.push_back({"ngxwatch_events_unattributed_total",
-                 help,
-                 MetricType::Counter,
-                 {value(n(stats_->unreadable), MetricType::Counter,
-                        {{"reason", "config_unreadable"}}),
-                  value(n(stats_->timed_out), MetricType::Counter, {{"reason", "wait_timeout"}}),
-                  value(n(stats_->overflowed), MetricType::Counter, {{"reason", "wait_full"}})}});
+  out.push_back(
+      {"ngxwatch_events_unattributed_total",
+       help,
+       MetricType::Counter,
+       {value(n(stats_->unreadable), MetricType::Counter, {{"reason", "config_unreadable"}}),
+        value(n(stats_->timed_out), MetricType::Counter, {{"reason", "wait_timeout"}}),
+        value(n(stats_->overflowed), MetricType::Counter, {{"reason", "wait_full"}})}});
   return out;
 }
 

@@ -3,16 +3,11 @@
 namespace ngxwatch {
 
 nlohmann::json finding_json(const Finding& f) {
-  return {{"kind", f.kind},
-          {"severity", f.severity},
-          {"upstream", f.place.upstream},
-          {"server", f.place.server},
-          {"location", f.place.location},
-          {"subject", f.subject},
-          {"active", f.active},
-          {"onset_ns", f.onset_ns},
-          {"evidence", f.evidence},
-          {"numbers", f.numbers}};
+  return {
+      {"kind", f.kind},           {"severity", f.severity},       {"upstream", f.place.upstream},
+      {"server", f.place.server}, {"location", f.place.location}, {"subject", f.subject},
+      {"active", f.active},       {"onset_ns", f.onset_ns},       {"evidence", f.evidence},
+      {"numbers", f.numbers}};
 }
 
 nlohmann::json findings_json(const std::vector<Finding>& findings) {

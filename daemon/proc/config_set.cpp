@@ -12,8 +12,8 @@ namespace {
 
 std::string identity_of(const MasterConfig& config, const std::string& cmdline) {
   MasterArgs args = parse_master_args(cmdline);
-  return config.binary + " -c " + (args.conf_path.empty() ? "(default)" : args.conf_path) +
-         " -p " + (args.prefix.empty() ? "(default)" : args.prefix);
+  return config.binary + " -c " + (args.conf_path.empty() ? "(default)" : args.conf_path) + " -p " +
+         (args.prefix.empty() ? "(default)" : args.prefix);
 }
 
 }  // namespace
@@ -22,7 +22,8 @@ bool ConfigRegistry::retire(std::map<int, Known>& before) {
   auto now = std::chrono::steady_clock::now();
   bool changed = false;
   std::vector<std::string> live;
-  for (const auto& [pid, known] : masters_) live.push_back(identity_of(known.config, known.cmdline));
+  for (const auto& [pid, known] : masters_)
+    live.push_back(identity_of(known.config, known.cmdline));
   for (auto& [pid, known] : before) {
     if (masters_.count(pid) || !known.config.view) continue;
     std::string id = identity_of(known.config, known.cmdline);
@@ -80,7 +81,7 @@ std::shared_ptr<ConfigSet> ConfigRegistry::build_set(const NginxSnapshot& snap) 
   for (const auto& [master, known] : masters_)
     if (known.config.view)
       set->origins[known.config.view.get()] = "nginx master " + std::to_string(master) + " (" +
-                                               identity_of(known.config, known.cmdline) + ")";
+                                              identity_of(known.config, known.cmdline) + ")";
   set->retired = retired_;
   set->masters = masters_.size();
   if (masters_.size() == 1) set->only = masters_.begin()->second.config.view;

@@ -91,8 +91,8 @@ bool TraceWriter::close(const TraceSnapshot& final_snapshot) {
   if (out && std::fclose(out) != 0) ok = false;
   if (ok && std::rename(tmp.c_str(), path_.c_str()) == 0) return true;
   std::remove(tmp.c_str());
-  error_ = path_ + ": could not add the configs of masters seen while recording: " +
-           std::strerror(errno);
+  error_ = path_ +
+           ": could not add the configs of masters seen while recording: " + std::strerror(errno);
   return false;
 }
 

@@ -35,7 +35,7 @@ struct TopRow {
   std::string upstream, server, location, phase;
   TopRates rates;  // events (resets + failures) per second
   uint64_t total = 0, resets = 0, failures = 0;
-  uint64_t duplicate_risk = 0;  // failures that may have run on the backend
+  uint64_t duplicate_risk = 0;    // failures that may have run on the backend
   std::vector<uint64_t> history;  // per second, oldest first
   double last_age_s = 0;
   std::vector<TopEvent> latest;  // newest first
