@@ -140,7 +140,7 @@ void Correlator::on_data(const ngxw_data_event& e) {
     RequestHead head = parse_request_head(captured(e));
     bool after_continue = c.response_started && c.response.ok && c.response.status == 100;
     if (!head.ok && after_continue) return;  // the body after "100 Continue"
-    if (!head.ok && c.refused) return;       // the rest of a body nginx refused (413)
+    if (!head.ok && c.refused) return;       // the rest of a body nginx answered early
     if (!head.ok && e.len > 0) ++stats_.unparsed_captures;
     c.request = head;
     c.request_ts = e.hdr.ts_ns;
@@ -171,8 +171,12 @@ void Correlator::on_data(const ngxw_data_event& e) {
 
 void Correlator::on_client_status(Conn& c, const StatusLine& st) {
   Place place = c.place.value_or(no_place(c));
-  if (st.status == 413) {
+  // An error answered to a request with a body (413, 404, 405...): nginx does not
+  // wait for the body; what the client still sends is its rest, and its leaving then
+  // aborts nothing.
+  if (st.status == 413 || (st.status >= 400 && c.request.content_length.value_or(0) > 0))
     c.refused = true;
+  if (st.status == 413) {
     place.upstream = "";
     sink_->on_failure(
         {place, "", "client_body", "", "body_too_large",
@@ -235,8 +239,8 @@ void Correlator::on_end(uint64_t id, Conn& c, const ngxw_conn_event& e) {
   in.request_total = c.request.ok ? c.request.total_bytes() : std::nullopt;
   in.response_total = c.response.ok ? c.response.total_bytes() : std::nullopt;
   // The kernel saw nginx begin the answer even when the request was not sampled.
-  // A client closing after a 413 leaves a connection nginx had already answered (and
-  // was closing): the kernel may count the refused body's rest as a new request.
+  // A client closing after an early answer (413, 404 to a POST) leaves a connection
+  // nginx had already answered: the kernel may count the body's rest as a new request.
   in.response_started = c.response_started || (e.flags & NGXW_CONN_ANSWERED) || c.refused;
   if (upstream && !c.place) c.place = place_of_upstream(c);
   Place place = c.place.value_or(no_place(c));

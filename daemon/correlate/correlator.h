@@ -59,8 +59,8 @@ class Correlator {
     uint64_t request_ts = 0;               // client: when the current request began
     uint32_t weight = 1;                   // client: requests the current one stands for
     bool request_reported = false;         // client: on_request already sent for it
-    // client: nginx answered 413 and will close; what the client still sends is the
-    // refused body, and its leaving then aborts nothing.
+    // client: nginx answered an error (413, 404...) before taking the body; what the
+    // client still sends is that body, and its leaving then aborts nothing.
     bool refused = false;
     bool ended = false;   // a terminal verdict was already given
     bool closed = false;  // the socket is closing or closed
