@@ -11,7 +11,9 @@
 #include "cli/kernel_session.h"
 #include "cli/service_notify.h"
 #include "correlate/correlator.h"
+#include "correlate/pending_events.h"
 #include "detect/detectors.h"
+#include "export/attribution_metrics.h"
 #include "export/bpf_self_metrics.h"
 #include "export/detect_metrics.h"
 #include "export/failure_log.h"
@@ -46,6 +48,14 @@ int run_daemon(const RunOptions& opts) {
   TeeSink sinks({metrics.get(), &failure_log, &detectors, &live, &measurements});
   Correlator correlator(nullptr, &sinks, ResetReasons::load());
   detectors.set_place_of([&](uint64_t sock) { return correlator.place_of(sock); });
+  // Events of a process whose master's config is not read yet wait for it.
+  uint64_t config_version = ~0ull;
+  std::shared_ptr<const ConfigSet> configs;  // in force; replaced only between batches
+  PendingEvents pending([&](const Event& e) {
+    correlator.on_event(e);
+    detectors.on_event(e);
+  });
+  auto attribution_metrics = std::make_shared<AttributionMetrics>(&pending.stats());
   std::unique_ptr<KernelSession> session;  // declared before use in the record callback
   uint64_t bad_records = 0;
 
@@ -58,8 +68,7 @@ int run_daemon(const RunOptions& opts) {
           if (bad_records++ < 5) spdlog::warn("dropping a malformed kernel record: {}", r.error);
           return;
         }
-        correlator.on_event(r.event);
-        detectors.on_event(r.event);
+        pending.on_event(r.event, monotonic_ns());
       },
       [&](const NginxSnapshot& s) { metrics->set_workers(s.active_workers()); }, &error);
   if (!session) return fail(error);
@@ -100,6 +109,7 @@ int run_daemon(const RunOptions& opts) {
   }
   exposer->RegisterCollectable(metrics);
   exposer->RegisterCollectable(detect_metrics);
+  exposer->RegisterCollectable(attribution_metrics);
   auto bpf_metrics =
       std::make_shared<BpfSelfMetrics>([&session] { return session->bpf().programs(); });
   exposer->RegisterCollectable(bpf_metrics);
@@ -112,23 +122,31 @@ int run_daemon(const RunOptions& opts) {
                 " probes attached; " + std::to_string(session->configs().current()->masters) +
                 " nginx masters; metrics on " + opts.listen);
   RunOptions current = opts;
-  uint64_t config_version = ~0ull;
-  std::shared_ptr<const ConfigSet> configs;
-  // nginx started or reloaded: attribute from now on with the new configuration.
+  // nginx started or reloaded: attribute from now on with the new configuration, and
+  // the events that waited for it first.
   auto use_latest_configs = [&] {
     if (session->configs().version() == config_version) return;
     config_version = session->configs().version();
     configs = session->configs().current();
     correlator.set_configs(configs.get());
     detectors.set_configs(configs.get());
+    pending.set_source(configs.get());
   };
   // Before the first batch: the configurations loaded at start apply to its events
   // (the first batch may come at once, before any tick).
   use_latest_configs();
+  uint64_t findings_copied = 0;
   std::string err = session->run(stop, [&] {
     systemd.tick();
-    detectors.tick(monotonic_ns());  // event time: the kernel's clock
+    use_latest_configs();
+    uint64_t now = monotonic_ns();  // event time: the kernel's clock
+    pending.tick(now);
+    detectors.tick(now);
     detect_metrics->update(detectors);
+    if (now >= findings_copied + 500'000'000ull) {  // for the API: a copy twice a second
+      live.set_findings(detectors.findings());
+      findings_copied = now;
+    }
     if (take_reload_request()) {
       systemd.reloading();
       std::string why;

@@ -79,7 +79,13 @@ bool ConfigRegistry::update(const NginxSnapshot& snap) {
     auto proc = std::find_if(snap.processes.begin(), snap.processes.end(),
                              [wanted](const NginxProcess& p) { return p.pid == wanted; });
     if (proc == snap.processes.end()) continue;
-    Known k{key, load_master_config(*proc)};
+    // The same process keeps its arguments (a master shutting down may show an empty
+    // cmdline), and a re-read that fails keeps what was read before.
+    NginxProcess same = *proc;
+    if (it != masters_.end()) same.cmdline = it->second.cmdline;
+    Known k{key, load_master_config(same), same.cmdline};
+    if (!k.config.view && it != masters_.end() && it->second.config.view)
+      k.config = it->second.config;
     if (k.config.view)
       spdlog::info("nginx master {}: configuration loaded ({} servers, {} upstreams)", master,
                    k.config.view->config().servers().size(),
@@ -90,24 +96,11 @@ bool ConfigRegistry::update(const NginxSnapshot& snap) {
     changed = true;
   }
   changed = changed || next.size() != masters_.size();
-  masters_ = std::move(next);
+  std::swap(masters_, next);
+  changed = retire(next) || changed;
   if (!changed) return false;
 
-  auto set = std::make_shared<ConfigSet>();
-  for (const auto& p : snap.processes) {
-    auto it = masters_.find(p.master);
-    set->snapshot.masters[static_cast<uint32_t>(p.pid)] = static_cast<uint32_t>(p.master);
-    if (it != masters_.end() && it->second.config.view)
-      set->by_pid[static_cast<uint32_t>(p.pid)] = it->second.config.view;
-  }
-  for (const auto& [master, known] : masters_) {
-    if (!known.config.dump.empty())
-      set->snapshot.configs[static_cast<uint32_t>(master)] = known.config.dump;
-    if (known.config.view)
-      set->commands[known.config.view.get()] = {known.config.binary, known.config.prefix};
-  }
-  set->masters = masters_.size();
-  if (masters_.size() == 1) set->only = masters_.begin()->second.config.view;
+  auto set = build_set(snap);
   std::lock_guard<std::mutex> lk(mu_);
   current_ = set;
   ++version_;

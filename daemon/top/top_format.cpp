@@ -171,6 +171,9 @@ std::vector<std::string> header_lines(const TopSnapshot& s, int width) {
                       format_count(s.total_resets) + " up-err " +
                       format_count(s.total_upstream_errors) + " cli-err " +
                       format_count(s.total_client_errors);
+  // The count that matters to whoever owns the backend: requests that may have run twice.
+  if (s.total_duplicate_risk)
+    state = "may have run twice " + format_count(s.total_duplicate_risk) + "   " + state;
   std::vector<std::string> lines = {cut(rates, width), cut(state, width)};
   // A feature this kernel could not run changes what the rows can say: say it up front.
   for (const std::string& u : s.unavailable) lines.push_back(cut("unavailable: " + u, width));
@@ -200,6 +203,11 @@ std::vector<std::string> detail_lines(const TopRow& r, int width) {
                         format_count(r.failures) + " failures), last " + format_age(r.last_age_s) +
                         " ago",
                     width));
+  if (r.duplicate_risk)
+    out.push_back(cut(format_count(r.duplicate_risk) +
+                          " POST/PUT/PATCH fully sent before the failure: the backend may have "
+                          "processed them although the client got an error (and will retry)",
+                      width));
   for (const auto& e : r.latest) {
     std::string l =
         right(format_age(e.age_s), 6) + " " + fit(e.kind, 8) + e.request + "  " + e.phase;
@@ -212,8 +220,9 @@ std::vector<std::string> detail_lines(const TopRow& r, int width) {
     if (!e.origin.empty()) l += "  by " + e.origin;
     out.push_back(cut(l, width));
     if (!e.cause.empty() || !e.evidence.empty())
-      out.push_back(
-          cut("         " + e.cause + (e.evidence.empty() ? "" : ": " + e.evidence), width));
+      out.push_back(cut("         " + e.cause + (e.evidence.empty() ? "" : ": " + e.evidence) +
+                            (e.duplicate_risk ? "  [may have run twice]" : ""),
+                        width));
   }
   out.push_back(
       cut("suggestion: " + (r.suggestion ? r.suggestion->title : std::string("none")), width));
