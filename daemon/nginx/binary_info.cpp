@@ -143,7 +143,7 @@ BinaryInfo cached_binary_info(const std::string& path) {
   BinaryInfo info = read_fd(fd, path, st);
   ::close(fd);
   std::lock_guard lock(mu);
-  if (cache.size() >= 64) cache.clear();  // binaries come and go with upgrades: stay small
+  if (cache.size() >= 256) cache.clear();  // binaries come and go with upgrades: stay small
   cache.emplace(key, info);
   return info;
 }

@@ -18,8 +18,9 @@ struct BinaryInfo {
   BuildInfo build;  // parse_nginx_V of the two strings (defaults when not nginx)
 };
 
-// Bounds on what is read: nginx with debug info is tens of MiB; the strings are short.
-inline constexpr size_t kMaxBinaryBytes = 256u << 20;
+// Bounds on what is read: the strings sit in .rodata, within the first MiBs even of an
+// nginx with debug info; a file without them is read up to the cap once (then cached).
+inline constexpr size_t kMaxBinaryBytes = 64u << 20;
 inline constexpr size_t kMaxBinaryString = 64u << 10;
 
 // Reads `path` (e.g. /proc/PID/exe, which opens the process's own file even in another

@@ -9,6 +9,7 @@
 #include "advise/measurements.h"
 #include "advise/suggest.h"
 #include "detect/detector_replay.h"
+#include "export/failure_log.h"
 #include "export/summary.h"
 #include "nginx/nginx_config.h"
 #include "source/trace_file.h"
@@ -19,19 +20,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   TraceReader read = [bytes](TraceHeader& h, const RecordFn& fn) {
     return read_trace_bytes(bytes, "fuzz", h, fn);
   };
-  // analyze: summary and detectors.
+  // One replay feeds both: analyze's summary and suggest's measurements, with the
+  // detectors riding on it (their own failures go to both too).
   Summary summary;
-  Detectors analyze_detectors(&summary, /*live=*/false);
-  ReplayResult r = replay_with_detectors(read, summary, analyze_detectors);
-  summary.set_findings(analyze_detectors.findings());
+  advise::Measurements m;
+  TeeSink sinks({&summary, &m});
+  Detectors detectors(&sinks, /*live=*/false);
+  ReplayResult r = replay_with_detectors(read, sinks, detectors);
+  summary.set_findings(detectors.findings());
   (void)summary.json(r.events, r.bad_records);
   (void)summary.text();
-  // suggest --trace: measurements, then suggestions for each recorded configuration.
-  advise::Measurements m;
-  Detectors detectors(&m, /*live=*/false);
-  ReplayResult s = replay_with_detectors(read, m, detectors);
   m.add_detectors(detectors);
-  for (const auto& [master, text] : s.header.snapshot.configs) {
+  // suggest --trace: suggestions for each recorded configuration.
+  for (const auto& [master, text] : r.header.snapshot.configs) {
     try {
       nginx::Config config = nginx::load_from_dump(text);
       (void)advise::suggest(m, config);
