@@ -172,7 +172,9 @@ std::vector<std::string> header_lines(const TopSnapshot& s, int width) {
   // The count that matters to whoever owns the backend: requests that may have run twice.
   if (s.total_duplicate_risk)
     state = "may have run twice " + format_count(s.total_duplicate_risk) + "   " + state;
-  return {cut(rates, width), cut(state, width)};
+  std::vector<std::string> out{cut(rates, width), cut(state, width)};
+  if (!s.config.empty()) out.push_back(cut("config: " + s.config, width));
+  return out;
 }
 
 std::string plain_table(const TopModel& m, int width) {

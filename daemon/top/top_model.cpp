@@ -72,6 +72,7 @@ std::optional<TopSnapshot> parse_snapshot(const json& j, std::string* error) {
   }
   s.active_storms = count(h, "active_storms");
   s.dropped_events = count(j, "dropped_events");
+  s.config = str(j, "config");
   if (j.contains("temp_dirs") && j["temp_dirs"].is_array()) {
     double worst = 2;
     for (const auto& t : j["temp_dirs"]) {

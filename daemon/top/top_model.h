@@ -59,6 +59,7 @@ struct TopSnapshot {
   uint64_t dropped_events = 0;
   std::vector<TopRow> rows;
   std::optional<TopSuggestion> suggestion;  // the daemon's most pressing one
+  std::string config;  // which nginx master's configuration the rows are judged against
 };
 
 // nullopt with *error when the JSON is not a snapshot (wrong version, missing fields).
