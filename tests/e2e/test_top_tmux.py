@@ -195,7 +195,9 @@ def check_tui(binary, sock):
         tmux.keys("Enter")
         screen = tmux.wait_for(lambda s: f"filter: {UPSTREAM}" in s.splitlines()[0],
                                "the filter applied")
-        table = [l for l in screen.splitlines()[4:-1] if l.strip()]
+        lines = screen.splitlines()
+        head = next(i for i, l in enumerate(lines) if l.startswith("UPSTREAM"))
+        table = [l for l in lines[head + 1:-1] if l.strip()]
         h.check(len(table) == 1 and table[0].startswith(UPSTREAM), f"filtered table:\n{screen}")
         tmux.keys("p")
         tmux.wait_for(lambda s: "PAUSED" in s, "pause")
