@@ -130,6 +130,11 @@ void LiveStats::set_dropped_source(std::function<uint64_t()> source) {
   dropped_ = std::move(source);
 }
 
+void LiveStats::set_config_source(std::function<std::string()> source) {
+  std::lock_guard lock(mu_);
+  config_ = std::move(source);
+}
+
 void LiveStats::set_findings(std::vector<Finding> findings) {
   std::lock_guard lock(mu_);
   findings_ = std::move(findings);
@@ -151,11 +156,13 @@ nlohmann::json LiveStats::snapshot() const {
   json out;
   std::vector<std::shared_ptr<const SnapshotExtras>> extras;
   std::function<uint64_t()> dropped;
+  std::function<std::string()> config;
   std::vector<Place> places;  // per row, for the suggestion look-up outside the lock
   {
     std::lock_guard lock(mu_);
     extras = extras_;
     dropped = dropped_;
+    config = config_;
     out["version"] = 1;
     out["uptime_s"] = static_cast<double>(now - started_ms_) / 1000.0;
     out["kernel"] = kernel_;
@@ -221,6 +228,7 @@ nlohmann::json LiveStats::snapshot() const {
   }
   // Outside the lock: the kernel read and the providers must not stall the event loop.
   out["dropped_events"] = dropped ? dropped() : 0;
+  out["config"] = config ? config() : std::string();
   json storms = json::array(), temp_dirs = json::array();
   json top = nullptr;
   for (const auto& x : extras) {

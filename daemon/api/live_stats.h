@@ -21,6 +21,7 @@
 //           suggestion: null | {title, evidence, diff}}]   sorted by 10 s rate
 //   storms: [], temp_dirs: [], suggestion: null           (see snapshot_extras.h)
 //   findings: [detector findings, export/finding_json.h: the shape of analyze --json]
+//   config: which nginx master's configuration the evidence is judged against ("" none)
 // Request lines are redacted before they are stored; no client address is kept.
 #pragma once
 
@@ -78,6 +79,8 @@ class LiveStats : public ObservationSink {
   void set_kernel(nlohmann::json kernel);
   // Storms, temp dirs, suggestions: filled by other stages when they exist.
   void add_extras(std::shared_ptr<const SnapshotExtras> extras);
+  // Which master's config the rows are attributed with (read at snapshot time).
+  void set_config_source(std::function<std::string()> source);
   // The detectors' findings, copied in by the event loop.
   void set_findings(std::vector<Finding> findings);
 
@@ -104,6 +107,7 @@ class LiveStats : public ObservationSink {
   uint64_t duplicate_risk_ = 0;
   std::function<uint64_t()> dropped_;
   nlohmann::json kernel_ = nlohmann::json::object();
+  std::function<std::string()> config_;
   std::vector<std::shared_ptr<const SnapshotExtras>> extras_;
   std::vector<Finding> findings_;
 };

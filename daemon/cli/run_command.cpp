@@ -91,6 +91,7 @@ int run_daemon(const RunOptions& opts) {
   std::unique_ptr<advise::LiveSuggest, void (*)(advise::LiveSuggest*)> stop_suggestions(
       suggestions.get(), [](advise::LiveSuggest* s) { s->stop(); });
   live.add_extras(suggestions);
+  live.set_config_source([&session] { return session->configs().current()->describe(); });
   ApiServer api;  // its own thread: a client can never stall this loop
   if (auto e = api.start(opts.api_socket,
                          {{"snapshot", [&live] { return live.snapshot(); }},

@@ -57,7 +57,9 @@ void PendingEvents::on_event(const Event& e, uint64_t now_ns) {
 
 void PendingEvents::tick(uint64_t now_ns) {
   while (!held_.empty() && held_.front().since + o_.max_wait_ns <= now_ns) {
-    ++stats_.timed_out;
+    // A process event of a short-lived nginx (`nginx -t` run by a deploy, by us) is
+    // no request: nothing lost its labels.
+    if (!std::holds_alternative<ngxw_proc_event>(held_.front().event)) ++stats_.timed_out;
     release_front();
   }
 }

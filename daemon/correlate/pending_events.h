@@ -32,7 +32,7 @@ class AttributionSource {
 };
 
 struct PendingOptions {
-  size_t max_events = 65536;
+  size_t max_events = 32768;  // ~20 MiB of the largest events
   uint64_t max_wait_ns = 5'000'000'000ull;
 };
 

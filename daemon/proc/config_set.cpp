@@ -88,4 +88,15 @@ std::shared_ptr<ConfigSet> ConfigRegistry::build_set(const NginxSnapshot& snap) 
   return set;
 }
 
+std::string ConfigSet::describe() const {
+  std::string out;
+  for (const auto& [view, origin] : origins) out += (out.empty() ? "" : "; ") + origin;
+  if (!out.empty() || retired.empty()) return out;
+  const RetiredConfig& last = retired.front();
+  auto ago = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                              last.exited);
+  return "nginx master " + std::to_string(last.pid) + " (" + last.identity + "), exited " +
+         std::to_string(ago.count()) + " s ago";
+}
+
 }  // namespace ngxwatch

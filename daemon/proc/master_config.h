@@ -52,6 +52,9 @@ struct ConfigSet : ConfigLookup, AttributionSource {
   // Each live view's master: "nginx master PID (BINARY -c CONF -p PREFIX)".
   std::map<const NginxConfigView*, std::string> origins;
   std::vector<RetiredConfig> retired;  // newest first, within the retention
+  // "nginx master 12 (BINARY -c CONF -p PREFIX)" per live master, or the last exited
+  // one's "... exited N s ago"; "" when none is known.
+  std::string describe() const;
 };
 
 class ConfigRegistry {

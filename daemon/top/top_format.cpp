@@ -175,6 +175,7 @@ std::vector<std::string> header_lines(const TopSnapshot& s, int width) {
   if (s.total_duplicate_risk)
     state = "may have run twice " + format_count(s.total_duplicate_risk) + "   " + state;
   std::vector<std::string> lines = {cut(rates, width), cut(state, width)};
+  if (!s.config.empty()) lines.push_back(cut("config: " + s.config, width));
   // A feature this kernel could not run changes what the rows can say: say it up front.
   for (const std::string& u : s.unavailable) lines.push_back(cut("unavailable: " + u, width));
   return lines;

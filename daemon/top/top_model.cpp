@@ -79,6 +79,7 @@ std::optional<TopSnapshot> parse_snapshot(const json& j, std::string* error) {
       for (const auto& u : k["unavailable"])
         if (u.is_string()) s.unavailable.push_back(u.get<std::string>());
   }
+  s.config = str(j, "config");
   if (j.contains("temp_dirs") && j["temp_dirs"].is_array()) {
     double worst = 2;
     for (const auto& t : j["temp_dirs"]) {

@@ -61,6 +61,7 @@ struct TopSnapshot {
   std::vector<std::string> unavailable;  // "feature: why", from the daemon's kernel
   std::vector<TopRow> rows;
   std::optional<TopSuggestion> suggestion;  // the daemon's most pressing one
+  std::string config;  // which nginx master's configuration the rows are judged against
 };
 
 // nullopt with *error when the JSON is not a snapshot (wrong version, missing fields).

@@ -174,7 +174,14 @@ def body(args, nginx_bin):
         bad = unlabeled(s)
         h.check(not bad, "series without a location (attributed before the config was known):\n"
                 + "\n".join(bad))
-        print(f"storm requests counted at /pay/: {int(counted)}")
+        awaited = h.metric_value(s, "ngxwatch_events_awaited_config_total") or 0
+        lost = {r: h.metric_value(s, "ngxwatch_events_unattributed_total", reason=r)
+                for r in ("wait_timeout", "wait_full", "config_unreadable")}
+        h.check(awaited > 0, "no event waited for the new master's config: the traffic did "
+                "not start with nginx (the test is not testing what it says)")
+        h.check(not any(lost.values()), f"events went on without their config: {lost}")
+        print(f"storm requests counted at /pay/: {int(counted)}; {int(awaited)} events waited "
+              "for the new master's config")
         # The live API lists the detectors' findings (the shape analyze --json uses too).
         r = subprocess.run([args.ngxwatch, "top", "--once", "--json", "--api-socket", api_socket],
                            capture_output=True, text=True, timeout=30)
