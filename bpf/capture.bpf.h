@@ -282,12 +282,15 @@ static __always_inline __u64 response_length(const struct ngxw_data_event* e) {
 static __always_inline __u64 response_length(const struct ngxw_data_event* e) { return 0; }
 #endif
 
-/* An unsampled request's head: kept in its slot (endpoints are added if it is sent). */
-static __always_inline void keep_data(__u64 key, struct conn* c, __u64 link, bool outbound, int ret,
-                                      __u64 now, const struct msg_buf* buf) {
+/* An unsampled request's head: kept in its slot with the socket's endpoints as they are
+ * now (by the time a close flushes it the socket is unhashed and its local port 0). */
+static __always_inline void keep_data(bool btf, const struct sock* sk, struct conn* c, __u64 link,
+                                      bool outbound, int ret, __u64 now,
+                                      const struct msg_buf* buf) {
   struct ngxw_data_event* e = head_of(c, outbound);
   if (!e) return;
-  e->sock_id = key;
+  e->sock_id = (__u64)sk;
+  read_endpoints(btf, sk, &e->local, &e->remote);
   fill_data(e, c, link, outbound, ret, now, 1, buf);
   c->pending |= outbound ? PENDING_OUT : PENDING_IN;
   if (c->side == NGXW_SIDE_UPSTREAM && !outbound) c->resp_expect = response_length(e);
@@ -413,7 +416,7 @@ static __always_inline int on_transfer(bool btf, const struct sock* sk, __u16 fa
     if (c->quiet) flush_request(key, c);
   }
   if (c->quiet)
-    keep_data(key, c, link, outbound, ret, now, buf);
+    keep_data(btf, sk, c, link, outbound, ret, now, buf);
   else
     emit_data(btf, sk, c, link, outbound, ret, now, weight, buf);
   return 0;
