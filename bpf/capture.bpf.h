@@ -1,11 +1,12 @@
 /* Request capture shared by every backend: per-connection byte counters, request
  * boundaries, and the first bytes of each message nginx sends or receives.
  *
- * A backend (capture_<name>.bpf.c) calls on_transfer(sk, ret, outbound, buf) once per
- * send/receive call on a TCP socket, where `buf` says where the message's bytes are in
- * user memory. Before including this header a backend may define
- *   NGXW_BUFFER_FROM_SYSCALL  buf is unknown: read it from the syscall's saved registers
- *   NGXW_SCAN_LOOP 0          the kernel has no bpf_loop (< 5.17): no Content-Length scan
+ * A backend (capture_<name>.bpf.c) calls on_transfer(btf, sk, family, ret, outbound,
+ * buf) once per send/receive call on a TCP socket, where `buf` says where the message's
+ * bytes are in user memory and `btf` whether sk is BTF-typed (see SK_FIELD). Before including this
+ * header a backend may define NGXW_BUFFER_FROM_SYSCALL  buf is unknown: read it from the syscall's
+ * saved registers NGXW_SCAN_LOOP 0          the kernel has no bpf_loop (< 5.17): no Content-Length
+ * scan
  */
 #ifndef NGXWATCH_BPF_CAPTURE_H
 #define NGXWATCH_BPF_CAPTURE_H
@@ -166,8 +167,8 @@ static __always_inline void fill_data(struct ngxw_data_event* e, const struct co
   if (bpf_probe_read_user(e->data, n, (void*)addr) == 0) e->len = n;
 }
 
-static __always_inline void emit_data(const struct sock* sk, const struct conn* c, __u64 link,
-                                      bool outbound, int ret, __u64 now, __u32 weight,
+static __always_inline void emit_data(bool btf, const struct sock* sk, const struct conn* c,
+                                      __u64 link, bool outbound, int ret, __u64 now, __u32 weight,
                                       const struct msg_buf* buf) {
   struct ngxw_data_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
   if (!e) {
@@ -175,7 +176,7 @@ static __always_inline void emit_data(const struct sock* sk, const struct conn* 
     return;
   }
   e->sock_id = (__u64)sk;
-  read_endpoints(sk, &e->local, &e->remote);
+  read_endpoints(btf, sk, &e->local, &e->remote);
   fill_data(e, c, link, outbound, ret, now, weight, buf);
   bpf_ringbuf_submit(e, wakeup_flags(false));
 }
@@ -281,12 +282,15 @@ static __always_inline __u64 response_length(const struct ngxw_data_event* e) {
 static __always_inline __u64 response_length(const struct ngxw_data_event* e) { return 0; }
 #endif
 
-/* An unsampled request's head: kept in its slot (endpoints are added if it is sent). */
-static __always_inline void keep_data(__u64 key, struct conn* c, __u64 link, bool outbound, int ret,
-                                      __u64 now, const struct msg_buf* buf) {
+/* An unsampled request's head: kept in its slot with the socket's endpoints as they are
+ * now (by the time a close flushes it the socket is unhashed and its local port 0). */
+static __always_inline void keep_data(bool btf, const struct sock* sk, struct conn* c, __u64 link,
+                                      bool outbound, int ret, __u64 now,
+                                      const struct msg_buf* buf) {
   struct ngxw_data_event* e = head_of(c, outbound);
   if (!e) return;
-  e->sock_id = key;
+  e->sock_id = (__u64)sk;
+  read_endpoints(btf, sk, &e->local, &e->remote);
   fill_data(e, c, link, outbound, ret, now, 1, buf);
   c->pending |= outbound ? PENDING_OUT : PENDING_IN;
   if (c->side == NGXW_SIDE_UPSTREAM && !outbound) c->resp_expect = response_length(e);
@@ -316,14 +320,13 @@ static __always_inline bool eventful_status(int st) {
   return (st >= 100 && st < 200) || st == 413 || st == 429 || st >= 500;
 }
 
-/* The tracked connection of sk if the current task is nginx: the filter every backend
- * applies first (cheapest first: not TCP over IP is one load, not nginx one lookup).
- * `family` is sk's, read by the backend (a plain load where sk is a BTF pointer). */
-static __always_inline struct conn* nginx_conn(const struct sock* sk, __u16 family, __u32* tgid,
-                                               struct ngxw_proc_info** proc) {
+/* The tracked connection of sk: the filter every backend applies first (cheapest
+ * first: not TCP over IP is one load, an untracked socket one failed lookup). Only
+ * nginx's sockets are tracked, so the task need not be looked up to filter: it is
+ * looked up only where the worker's state is written (see on_transfer). `family` is
+ * sk's, read by the backend (a plain load where sk is a BTF pointer). */
+static __always_inline struct conn* tracked_conn(const struct sock* sk, __u16 family) {
   if (family != AF_INET && family != AF_INET6) return 0;
-  *proc = nginx_task(tgid);
-  if (!*proc) return 0;
   __u64 key = (__u64)sk;
   return bpf_map_lookup_elem(&conns, &key);
 }
@@ -331,30 +334,38 @@ static __always_inline struct conn* nginx_conn(const struct sock* sk, __u16 fami
 /* nginx sent (outbound) or received ret bytes on sk: keep the connection's counters
  * and, at the start of each message, capture its first bytes (or keep them, when the
  * request is not sampled). */
-static __always_inline int on_transfer(const struct sock* sk, __u16 family, int ret, bool outbound,
-                                       const struct msg_buf* buf) {
+static __always_inline int on_transfer(bool btf, const struct sock* sk, __u16 family, int ret,
+                                       bool outbound, const struct msg_buf* buf) {
   if (ret < 0 && !outbound) return 0; /* EAGAIN or an error: nothing moved */
-  __u32 tgid;
-  struct ngxw_proc_info* proc;
-  struct conn* c = nginx_conn(sk, family, &tgid, &proc);
+  struct conn* c = tracked_conn(sk, family);
   if (!c) return 0;
   __u64 key = (__u64)sk;
   if (ret == 0 && !outbound) return 0; /* EOF */
 
-  __u64 now = bpf_ktime_get_ns();
   __u8 phase = outbound ? PHASE_SENDING : PHASE_RECEIVING;
   bool starts = c->phase != phase;
   if (ret <= 0 && !(starts && c->side == NGXW_SIDE_UPSTREAM)) return 0;
   /* A request begins when nginx writes to an upstream after reading from it (or
    * first), and when nginx reads from a client after writing to it (or first). */
   bool request = starts && (outbound == (c->side == NGXW_SIDE_UPSTREAM));
+  /* The worker's state: which client it read last (the link of its next upstream
+   * request) and which upstream (whose response a temp file spools). Only reads and
+   * upstream request starts touch it; a response sent pays no lookup. */
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  struct ngxw_proc_info* proc = 0;
+  if (!outbound || (request && c->side == NGXW_SIDE_UPSTREAM)) {
+    proc = bpf_map_lookup_elem(&nginx_pids, &tgid);
+    if (!proc) return 0;
+  }
+  __u64 now = bpf_ktime_get_ns();
   __u64 link = 0;
   __u32 weight = 1;
-  if (c->side == NGXW_SIDE_CLIENT) {
-    c->tgid = tgid; /* the worker that accepted it */
-    if (!outbound) proc->cur_client = key;
-  } else if (!outbound) {
-    proc->cur_upstream = key; /* whose response a proxy temp-file write spools */
+  if (c->side == NGXW_SIDE_CLIENT) c->tgid = tgid; /* the worker that accepted it */
+  if (proc && !outbound) {
+    if (c->side == NGXW_SIDE_CLIENT)
+      proc->cur_client = key;
+    else
+      proc->cur_upstream = key; /* whose response a proxy temp-file write spools */
   }
   if (request) {
     __u64 last = c->stats.last_send_ns > c->stats.last_recv_ns ? c->stats.last_send_ns
@@ -370,7 +381,7 @@ static __always_inline int on_transfer(const struct sock* sk, __u16 family, int 
     if (c->side == NGXW_SIDE_UPSTREAM) {
       /* A new connection was linked at connect(); a reused one now. Its request is
        * sampled when the client request it serves is. */
-      link = c->stats.requests == 1 ? c->link : proc->cur_client;
+      link = c->stats.requests == 1 || !proc ? c->link : proc->cur_client;
       c->link = link;
       struct conn* client = link ? bpf_map_lookup_elem(&conns, &link) : 0;
       c->quiet = client ? client->quiet : 0;
@@ -405,9 +416,9 @@ static __always_inline int on_transfer(const struct sock* sk, __u16 family, int 
     if (c->quiet) flush_request(key, c);
   }
   if (c->quiet)
-    keep_data(key, c, link, outbound, ret, now, buf);
+    keep_data(btf, sk, c, link, outbound, ret, now, buf);
   else
-    emit_data(sk, c, link, outbound, ret, now, weight, buf);
+    emit_data(btf, sk, c, link, outbound, ret, now, weight, buf);
   return 0;
 }
 

@@ -19,7 +19,7 @@ int BPF_PROG(fentry_sendmsg, struct sock* sk, struct msghdr* msg) {
 
 SEC("fexit/tcp_sendmsg")
 int BPF_PROG(fexit_sendmsg, struct sock* sk, struct msghdr* msg, __u64 size, int ret) {
-  return call_exit(ret, true);
+  return call_exit(true, sk, ret, true);
 }
 
 SEC("fentry/tcp_recvmsg")
@@ -37,7 +37,7 @@ int BPF_PROG(fentry_recvmsg, struct sock* sk, struct msghdr* msg) {
   })
 
 SEC("fexit/tcp_recvmsg")
-int fexit_recvmsg(__u64* ctx) {
+int BPF_PROG(fexit_recvmsg, struct sock* sk) {
   int ret = recvmsg_nargs == 6 ? (int)CTX_SLOT(ctx, 48) : (int)CTX_SLOT(ctx, 40);
-  return call_exit(ret, false);
+  return call_exit(true, sk, ret, false);
 }

@@ -18,10 +18,10 @@ SEC("kprobe/tcp_sendmsg")
 int kprobe_sendmsg(struct pt_regs* ctx) { return enter(ctx, true); }
 
 SEC("kretprobe/tcp_sendmsg")
-int kretprobe_sendmsg(struct pt_regs* ctx) { return call_exit((int)REG_RET(ctx), true); }
+int kretprobe_sendmsg(struct pt_regs* ctx) { return call_exit(false, 0, (int)REG_RET(ctx), true); }
 
 SEC("kprobe/tcp_recvmsg")
 int kprobe_recvmsg(struct pt_regs* ctx) { return enter(ctx, false); }
 
 SEC("kretprobe/tcp_recvmsg")
-int kretprobe_recvmsg(struct pt_regs* ctx) { return call_exit((int)REG_RET(ctx), false); }
+int kretprobe_recvmsg(struct pt_regs* ctx) { return call_exit(false, 0, (int)REG_RET(ctx), false); }

@@ -9,10 +9,10 @@ char LICENSE[] SEC("license") = "GPL";
 
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(btf_send_length, struct sock* sk, int ret, int flags) {
-  return on_transfer(sk, sk->__sk_common.skc_family, ret, true, 0);
+  return on_transfer(true, sk, sk->__sk_common.skc_family, ret, true, 0);
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(btf_recv_length, struct sock* sk, int ret, int flags) {
-  return on_transfer(sk, sk->__sk_common.skc_family, ret, false, 0);
+  return on_transfer(true, sk, sk->__sk_common.skc_family, ret, false, 0);
 }

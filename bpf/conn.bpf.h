@@ -52,25 +52,38 @@ static __always_inline __u32 take_slot(void) {
   return s % HEAD_SLOTS;
 }
 
-static __always_inline void read_endpoints(const struct sock* sk, struct ngxw_endpoint* local,
+/* A socket field. `btf`: sk is BTF-typed (a tp_btf or fentry argument), so a plain
+ * CO-RE load does; otherwise sk is a bare address (a classic tracepoint record, a
+ * kprobe register, a socket remembered in a map) and needs a probe read — a helper
+ * call each. Always a compile-time constant: the other arm is never emitted. */
+#define SK_FIELD(btf, sk, field) ((btf) ? (sk)->field : BPF_CORE_READ((sk), field))
+
+static __always_inline void read_endpoints(bool btf, const struct sock* sk,
+                                           struct ngxw_endpoint* local,
                                            struct ngxw_endpoint* remote) {
-  __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+  __u16 family = SK_FIELD(btf, sk, __sk_common.skc_family);
   local->family = family;
   remote->family = family;
-  local->port = BPF_CORE_READ(sk, __sk_common.skc_num);
-  remote->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+  local->port = SK_FIELD(btf, sk, __sk_common.skc_num);
+  remote->port = bpf_ntohs(SK_FIELD(btf, sk, __sk_common.skc_dport));
   if (family == AF_INET6) {
-    BPF_CORE_READ_INTO(&local->addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-    BPF_CORE_READ_INTO(&remote->addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+    if (btf) {
+      __builtin_memcpy(local->addr, sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+      __builtin_memcpy(remote->addr, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
+    } else {
+      BPF_CORE_READ_INTO(&local->addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+      BPF_CORE_READ_INTO(&remote->addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+    }
   } else {
-    __be32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-    __be32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+    __be32 l = SK_FIELD(btf, sk, __sk_common.skc_rcv_saddr);
+    __be32 r = SK_FIELD(btf, sk, __sk_common.skc_daddr);
     __builtin_memcpy(local->addr, &l, 4);
     __builtin_memcpy(remote->addr, &r, 4);
   }
 }
 
-static __always_inline __u32 netns_of(const struct sock* sk) {
+static __always_inline __u32 netns_of(bool btf, const struct sock* sk) {
+  if (btf) return sk->__sk_common.skc_net.net->ns.inum;
   return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
@@ -80,9 +93,10 @@ static __always_inline struct ngxw_proc_info* nginx_task(__u32* tgid_out) {
   return bpf_map_lookup_elem(&nginx_pids, &tgid);
 }
 
-static __always_inline void emit_conn(__u16 type, const struct sock* sk, const struct conn* c,
-                                      __u8 origin, __u8 state, __u8 old_state, __u32 reason,
-                                      __u32 flags, const struct ngxw_reset_key* lost_key) {
+static __always_inline void emit_conn(bool btf, __u16 type, const struct sock* sk,
+                                      const struct conn* c, __u8 origin, __u8 state, __u8 old_state,
+                                      __u32 reason, __u32 flags,
+                                      const struct ngxw_reset_key* lost_key) {
   struct ngxw_conn_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
   if (!e) {
     count(NGXW_CTR_EVENTS_DROPPED);
@@ -94,8 +108,8 @@ static __always_inline void emit_conn(__u16 type, const struct sock* sk, const s
   e->hdr.tgid = c->tgid;
   e->hdr.ts_ns = bpf_ktime_get_ns();
   e->sock_id = (__u64)sk;
-  read_endpoints(sk, &e->local, &e->remote);
-  e->netns = netns_of(sk);
+  read_endpoints(btf, sk, &e->local, &e->remote);
+  e->netns = netns_of(btf, sk);
   e->side = c->side;
   e->origin = origin;
   e->tcp_state = state;
@@ -109,13 +123,13 @@ static __always_inline void emit_conn(__u16 type, const struct sock* sk, const s
 /* A socket we do not know may predate the daemon: adopt it from the seed map. Only
  * while user space says seeds are waiting: afterwards an unknown socket costs one
  * array lookup here, not endpoint reads and a hash lookup. */
-static __always_inline struct conn* adopt_seed(const struct sock* sk, __u64 key) {
+static __always_inline struct conn* adopt_seed(bool btf, const struct sock* sk, __u64 key) {
   struct control* ctl = control_block();
   if (!ctl || !ctl->seeds_pending) return 0;
   struct ngxw_tuple_key t = {};
   struct ngxw_endpoint l = {}, r = {};
-  read_endpoints(sk, &l, &r);
-  t.netns = netns_of(sk);
+  read_endpoints(btf, sk, &l, &r);
+  t.netns = netns_of(btf, sk);
   t.lport = l.port;
   t.rport = r.port;
   t.family = l.family;
@@ -132,16 +146,16 @@ static __always_inline struct conn* adopt_seed(const struct sock* sk, __u64 key)
   count(NGXW_CTR_CONNS_TRACKED);
   struct conn* adopted = bpf_map_lookup_elem(&conns, &key);
   if (adopted)
-    emit_conn(NGXW_EV_CONN_OPEN, sk, adopted, NGXW_ORIGIN_NONE,
-              BPF_CORE_READ(sk, __sk_common.skc_state), 0, NGXW_REASON_NONE, 0, 0);
+    emit_conn(btf, NGXW_EV_CONN_OPEN, sk, adopted, NGXW_ORIGIN_NONE,
+              SK_FIELD(btf, sk, __sk_common.skc_state), 0, NGXW_REASON_NONE, 0, 0);
   return adopted;
 }
 
-static __always_inline struct conn* lookup_conn(const struct sock* sk) {
+static __always_inline struct conn* lookup_conn(bool btf, const struct sock* sk) {
   __u64 key = (__u64)sk;
   struct conn* c = bpf_map_lookup_elem(&conns, &key);
   if (c) return c;
-  return adopt_seed(sk, key);
+  return adopt_seed(btf, sk, key);
 }
 
 #endif /* NGXWATCH_BPF_CONN_H */

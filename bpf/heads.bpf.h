@@ -26,8 +26,8 @@ static __always_inline void unskip(void) {
   if (s && s->skipped) s->skipped -= 1;
 }
 
-/* Emit one kept head of sk's current request, completed with the socket's endpoints.
- * `upstream`: for a client head sent because of that upstream connection, which user
+/* Emit one kept head of sk's current request (its endpoints were taken when it was
+ * kept). `upstream`: for a client head sent because of that upstream connection, which user
  * space then links to it (it may have guessed another client at connect time). */
 static __always_inline void flush_head(__u64 key, struct conn* c, __u8 bit, __u64 upstream) {
   if (!(c->pending & bit)) return;
@@ -42,7 +42,6 @@ static __always_inline void flush_head(__u64 key, struct conn* c, __u8 bit, __u6
     e->link_sock_id = upstream;
     unskip();
   }
-  read_endpoints((const struct sock*)key, &e->local, &e->remote);
   count(bpf_ringbuf_output(&events, e, sizeof(*e), wakeup_flags(false)) ? NGXW_CTR_EVENTS_DROPPED
                                                                         : NGXW_CTR_HEADS_FLUSHED);
 }

@@ -54,9 +54,7 @@ static __always_inline void read_msg_buf(const struct msghdr* msg, struct msg_bu
  * call may start a message (a run in the other direction ended). */
 static __always_inline int call_enter(const struct sock* sk, __u16 family, const struct msghdr* msg,
                                       bool outbound) {
-  __u32 tgid;
-  struct ngxw_proc_info* proc;
-  struct conn* c = nginx_conn(sk, family, &tgid, &proc);
+  struct conn* c = tracked_conn(sk, family);
   if (!c) return 0;
   struct pending_call pc = {.sk = (__u64)sk};
   if (c->phase != (outbound ? PHASE_SENDING : PHASE_RECEIVING)) read_msg_buf(msg, &pc.buf);
@@ -65,13 +63,16 @@ static __always_inline int call_enter(const struct sock* sk, __u16 family, const
   return 0;
 }
 
-static __always_inline int call_exit(int ret, bool outbound) {
+/* Exit: `sk` is the BTF-typed argument where the hook has one (fexit), else 0 and the
+ * one kept at entry is used. */
+static __always_inline int call_exit(bool btf, const struct sock* sk, int ret, bool outbound) {
   __u64 id = bpf_get_current_pid_tgid();
   struct pending_call* p = bpf_map_lookup_elem(&calls, &id);
   if (!p) return 0; /* not nginx, or not a tracked socket */
   struct pending_call pc = *p;
   bpf_map_delete_elem(&calls, &id);
-  return on_transfer((const struct sock*)pc.sk, AF_INET, ret, outbound, &pc.buf);
+  if (!btf) sk = (const struct sock*)pc.sk;
+  return on_transfer(btf, sk, AF_INET, ret, outbound, &pc.buf);
 }
 
 #endif /* NGXWATCH_BPF_MSG_H */

@@ -9,9 +9,9 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-static __always_inline int on_reset(const struct sock* sk, __u8 origin, __u32 reason) {
+static __always_inline int on_reset(bool btf, const struct sock* sk, __u8 origin, __u32 reason) {
   if (!sk) return 0;
-  struct conn* c = lookup_conn(sk);
+  struct conn* c = lookup_conn(btf, sk);
   if (!c) return 0;
 
   struct ngxw_reset_key key = {};
@@ -19,22 +19,22 @@ static __always_inline int on_reset(const struct sock* sk, __u8 origin, __u32 re
   key.origin = origin;
   if (c->side == NGXW_SIDE_UPSTREAM) {
     struct ngxw_endpoint l = {}, r = {};
-    read_endpoints(sk, &l, &r);
+    read_endpoints(btf, sk, &l, &r);
     key.family = r.family;
     key.port = r.port;
     __builtin_memcpy(key.addr, r.addr, 16);
   }
   count(NGXW_CTR_RESETS_SEEN);
   count_keyed(&reset_totals, &key);
-  __u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+  __u8 state = SK_FIELD(btf, sk, __sk_common.skc_state);
   flush_request((__u64)sk, c);
-  emit_conn(NGXW_EV_RESET, sk, c, origin, state, 0, reason, conn_flags(c), &key);
+  emit_conn(btf, NGXW_EV_RESET, sk, c, origin, state, 0, reason, conn_flags(c), &key);
   return 0;
 }
 
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(btf_receive_reset, struct sock* sk) {
-  return on_reset(sk, NGXW_ORIGIN_PEER, NGXW_REASON_NONE);
+  return on_reset(true, sk, NGXW_ORIGIN_PEER, NGXW_REASON_NONE);
 }
 
 SEC("tp_btf/tcp_send_reset")
@@ -43,14 +43,14 @@ int btf_send_reset(__u64* ctx) {
   /* Since 6.10 the third argument is enum sk_rst_reason; the branch is dead code on
    * older kernels, so the verifier never checks the access to ctx[2] there. */
   if (bpf_core_type_exists(enum sk_rst_reason)) reason = (__u32)ctx[2];
-  return on_reset((const struct sock*)ctx[0], NGXW_ORIGIN_NGINX, reason);
+  return on_reset(true, (const struct sock*)ctx[0], NGXW_ORIGIN_NGINX, reason);
 }
 
 /* Classic tracepoint fallbacks (must return 0: 1 sends hits through perf). */
 
 SEC("tp/tcp/tcp_receive_reset")
 int tp_receive_reset(struct trace_event_raw_tcp_event_sk* ctx) {
-  return on_reset(BPF_CORE_READ(ctx, skaddr), NGXW_ORIGIN_PEER, NGXW_REASON_NONE);
+  return on_reset(false, BPF_CORE_READ(ctx, skaddr), NGXW_ORIGIN_PEER, NGXW_REASON_NONE);
 }
 
 SEC("tp/tcp/tcp_send_reset")
@@ -59,8 +59,8 @@ int tp_send_reset(void* ctx) {
     struct trace_event_raw_tcp_send_reset* n = ctx;
     __u32 reason = NGXW_REASON_NONE;
     if (bpf_core_field_exists(n->reason)) reason = BPF_CORE_READ(n, reason);
-    return on_reset(BPF_CORE_READ(n, skaddr), NGXW_ORIGIN_NGINX, reason);
+    return on_reset(false, BPF_CORE_READ(n, skaddr), NGXW_ORIGIN_NGINX, reason);
   }
   struct trace_event_raw_tcp_event_sk_skb* o = ctx;
-  return on_reset(BPF_CORE_READ(o, skaddr), NGXW_ORIGIN_NGINX, NGXW_REASON_NONE);
+  return on_reset(false, BPF_CORE_READ(o, skaddr), NGXW_ORIGIN_NGINX, NGXW_REASON_NONE);
 }

@@ -9,7 +9,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-static __always_inline void track(const struct sock* sk, __u64 key, __u32 tgid, __u8 side,
+static __always_inline void track(bool btf, const struct sock* sk, __u64 key, __u32 tgid, __u8 side,
                                   __u64 link) {
   struct conn c = {};
   c.tgid = tgid;
@@ -19,20 +19,21 @@ static __always_inline void track(const struct sock* sk, __u64 key, __u32 tgid, 
   c.stats.opened_ns = bpf_ktime_get_ns();
   bpf_map_update_elem(&conns, &key, &c, BPF_ANY);
   count(NGXW_CTR_CONNS_TRACKED);
-  emit_conn(NGXW_EV_CONN_OPEN, sk, &c, NGXW_ORIGIN_NONE, TCP_ESTABLISHED, 0, NGXW_REASON_NONE, 0,
-            0);
+  emit_conn(btf, NGXW_EV_CONN_OPEN, sk, &c, NGXW_ORIGIN_NONE, TCP_ESTABLISHED, 0, NGXW_REASON_NONE,
+            0, 0);
 }
 
-static __always_inline void listen_key_of(const struct sock* sk, struct ngxw_listen_key* k) {
+static __always_inline void listen_key_of(bool btf, const struct sock* sk,
+                                          struct ngxw_listen_key* k) {
   struct ngxw_endpoint l = {}, r = {};
-  read_endpoints(sk, &l, &r);
-  k->netns = netns_of(sk);
+  read_endpoints(btf, sk, &l, &r);
+  k->netns = netns_of(btf, sk);
   k->port = l.port;
   k->family = l.family;
   __builtin_memcpy(k->addr, l.addr, 16);
 }
 
-static __always_inline int on_state(const struct sock* sk, int oldstate, int newstate) {
+static __always_inline int on_state(bool btf, const struct sock* sk, int oldstate, int newstate) {
   __u64 key = (__u64)sk;
   __u32 tgid = 0;
 
@@ -46,11 +47,11 @@ static __always_inline int on_state(const struct sock* sk, int oldstate, int new
       return 0;
     }
     if (newstate == TCP_SYN_SENT) {
-      track(sk, key, tgid, NGXW_SIDE_UPSTREAM, proc->cur_client);
+      track(btf, sk, key, tgid, NGXW_SIDE_UPSTREAM, proc->cur_client);
     } else {
       if (bpf_map_lookup_elem(&conns, &key)) bpf_map_delete_elem(&conns, &key);
       struct ngxw_listen_key lk = {};
-      listen_key_of(sk, &lk);
+      listen_key_of(btf, sk, &lk);
       bpf_map_update_elem(&listeners, &lk, &tgid, BPF_ANY);
     }
     return 0;
@@ -64,13 +65,13 @@ static __always_inline int on_state(const struct sock* sk, int oldstate, int new
   if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV) {
     /* A child of a listening socket completed its handshake (softirq). */
     struct ngxw_listen_key lk = {};
-    listen_key_of(sk, &lk);
+    listen_key_of(btf, sk, &lk);
     __u32* owner = bpf_map_lookup_elem(&listeners, &lk);
     if (!owner) {
       __builtin_memset(lk.addr, 0, sizeof(lk.addr));
       owner = bpf_map_lookup_elem(&listeners, &lk);
     }
-    if (owner) track(sk, key, *owner, NGXW_SIDE_CLIENT, 0);
+    if (owner) track(btf, sk, key, *owner, NGXW_SIDE_CLIENT, 0);
     return 0;
   }
 
@@ -80,11 +81,11 @@ static __always_inline int on_state(const struct sock* sk, int oldstate, int new
   if (newstate != TCP_CLOSE && !fin_by_nginx && !fin_by_peer && !closed_after_peer) return 0;
   if (newstate == TCP_CLOSE && oldstate == TCP_LISTEN) {
     struct ngxw_listen_key lk = {};
-    listen_key_of(sk, &lk);
+    listen_key_of(btf, sk, &lk);
     bpf_map_delete_elem(&listeners, &lk);
     return 0;
   }
-  struct conn* c = lookup_conn(sk);
+  struct conn* c = lookup_conn(btf, sk);
   if (!c || c->closed) return 0;
   if (newstate == TCP_CLOSE) c->closed = 1;
   /* The peer's FIN arrives in softirq, often in the same segment as the last bytes of
@@ -111,17 +112,17 @@ static __always_inline int on_state(const struct sock* sk, int oldstate, int new
     c->pending = 0; /* judged: a reset after the close (linger 0) must not send them */
   }
   flags |= conn_flags(c);
-  emit_conn(NGXW_EV_CONN_CLOSE, sk, c, origin, newstate, oldstate, NGXW_REASON_NONE, flags, 0);
+  emit_conn(btf, NGXW_EV_CONN_CLOSE, sk, c, origin, newstate, oldstate, NGXW_REASON_NONE, flags, 0);
   return 0;
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(btf_set_state, struct sock* sk, int oldstate, int newstate) {
-  return on_state(sk, oldstate, newstate);
+  return on_state(true, sk, oldstate, newstate);
 }
 
 SEC("tp/sock/inet_sock_set_state")
 int tp_set_state(struct trace_event_raw_inet_sock_set_state* ctx) {
-  return on_state(BPF_CORE_READ(ctx, skaddr), BPF_CORE_READ(ctx, oldstate),
+  return on_state(false, BPF_CORE_READ(ctx, skaddr), BPF_CORE_READ(ctx, oldstate),
                   BPF_CORE_READ(ctx, newstate));
 }

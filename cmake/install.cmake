@@ -83,6 +83,23 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION "net")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+if(CMAKE_CROSSCOMPILING)
+  # CPack would name the host's architecture (dpkg --print-architecture).
+  if(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64")
+    set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE arm64)
+  else()
+    message(FATAL_ERROR "no Debian architecture known for ${CMAKE_SYSTEM_PROCESSOR}")
+  endif()
+  # dpkg-shlibdeps knows only the host's packages: Depends from the sysroot's shlibs
+  # files instead (scripts/arm64-sysroot collects them).
+  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS OFF)
+  set(NGXWATCH_DEB_SHLIBS "${CMAKE_SYSROOT}/.ngxwatch/shlibs" CACHE FILEPATH
+      "shlibs lines of the target's libraries (cross builds)")
+  set(CPACK_NGXWATCH_SHLIBS "${NGXWATCH_DEB_SHLIBS}")
+  set(CPACK_NGXWATCH_BINARY "${CMAKE_BINARY_DIR}/ngxwatch")
+  set(CPACK_NGXWATCH_READELF "${CMAKE_READELF}")
+  set(CPACK_PROJECT_CONFIG_FILE "${CMAKE_CURRENT_LIST_DIR}/deb_cross_depends.cmake")
+endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "nginx | nginx-core | nginx-light | nginx-full | nginx-extras")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${_ngxwatch_src}/packaging/debian/conffiles

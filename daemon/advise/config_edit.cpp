@@ -1,6 +1,7 @@
 #include "advise/config_edit.h"
 
 #include <algorithm>
+#include <set>
 
 #include "nginx/config_lexer.h"
 
@@ -316,6 +317,86 @@ std::string rewrite_includes(const std::string& text, const std::string& from,
     statement_start = false;
   }
   return out + text.substr(copied);
+}
+
+namespace {
+
+bool is_temp_path_directive(const std::string& name) {
+  return name == "client_body_temp_path" || name == "proxy_temp_path" ||
+         name == "fastcgi_temp_path" || name == "uwsgi_temp_path" || name == "scgi_temp_path";
+}
+
+// The names of the statements directly inside http {} in `text`.
+std::set<std::string> http_level_names(const std::string& text) {
+  std::set<std::string> names;
+  Scanner s(text, 0, 1);
+  std::string name;
+  bool statement_start = true, in_http = false;
+  int depth = 0;
+  for (Token t = s.next(); t.kind != Token::Kind::kEnd; t = s.next()) {
+    if (t.kind == Token::Kind::kWord) {
+      if (statement_start && in_http && depth == 1) names.insert(t.text);
+      if (statement_start) name = t.text;
+      statement_start = false;
+      continue;
+    }
+    if (t.kind == Token::Kind::kOpen && depth++ == 0) in_http = name == "http";
+    if (t.kind == Token::Kind::kClose && --depth == 0) in_http = false;
+    statement_start = true;
+  }
+  return names;
+}
+
+}  // namespace
+
+RuntimeRedirect redirect_runtime_files(const std::string& text, const std::string& dir, int first,
+                                       const std::function<bool(const std::string&)>& movable) {
+  RuntimeRedirect r{"", first, false};
+  auto fresh_name = [&] { return "\"" + dir + "/runtime-" + std::to_string(++r.files) + "\""; };
+  std::set<std::string> at_http = http_level_names(text);
+  std::string out;
+  size_t copied = 0;
+  Scanner s(text, 0, 1);
+  std::string name;       // the statement's name
+  std::string directive;  // the same, while its first argument is ahead
+  bool statement_start = true;
+  int depth = 0;
+  for (Token t = s.next(); t.kind != Token::Kind::kEnd; t = s.next()) {
+    if (t.kind != Token::Kind::kWord) {
+      if (t.kind == Token::Kind::kOpen && depth++ == 0 && name == "http") {
+        // What http {} does not set takes the compiled-in paths, which nginx -t would
+        // open or create: the copy's own are set at http level instead (access_log may
+        // repeat; the temp paths only where the config has none).
+        out.append(text, copied, t.end - copied);
+        out += " access_log " + fresh_name() + ";";
+        for (const char* d : {"client_body_temp_path", "proxy_temp_path"})
+          if (!at_http.count(d)) out += std::string(" ") + d + " " + fresh_name() + ";";
+        copied = t.end;
+      }
+      if (t.kind == Token::Kind::kClose) --depth;
+      statement_start = true;
+      directive.clear();
+      continue;
+    }
+    if (statement_start) {
+      statement_start = false;
+      name = directive = t.text;
+      continue;
+    }
+    bool file_arg = directive == "pid" || directive == "lock_file" ||
+                    is_temp_path_directive(directive) ||
+                    ((directive == "error_log" || directive == "access_log") && t.text != "off" &&
+                     t.text != "stderr" && !t.text.starts_with("syslog:") &&
+                     !t.text.starts_with("memory:") && t.text.find('$') == std::string::npos);
+    r.pid = r.pid || directive == "pid";
+    directive.clear();  // only the first argument names the file
+    if (!file_arg || (movable && !movable(t.text))) continue;
+    out.append(text, copied, t.begin - copied);
+    out += fresh_name();
+    copied = t.end;
+  }
+  r.text = out + text.substr(copied);
+  return r;
 }
 
 std::string unified_diff(const std::string& name, const std::string& before,

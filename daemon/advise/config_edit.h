@@ -4,6 +4,7 @@
 // and every other byte stay as written, so the diff applies to the real files.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -47,6 +48,23 @@ EditResult apply_edits(const FileSet& files, const std::vector<Edit>& edits);
 // `to` (a copy of the tree must include its own files, not the originals).
 std::string rewrite_includes(const std::string& text, const std::string& from,
                              const std::string& to);
+
+// `text` with the files nginx -t opens or creates (pid, lock_file, error_log and
+// access_log files, *_temp_path directories) moved to "DIR/runtime-N", N counting on
+// from `first`, and the copy's own access_log, client_body_temp_path and proxy_temp_path
+// first in http {} where the config sets none (else the compiled-in ones apply): the
+// check runs unprivileged on a private copy and must neither need nor touch the real
+// ones.
+struct RuntimeRedirect {
+  std::string text;
+  int files = 0;     // the last N used
+  bool pid = false;  // a pid directive was seen (else nginx -t needs -g "pid ...;")
+};
+// `movable(path)` false keeps a file where it is (verify keeps paths whose directory
+// is missing on this host, so that nginx -t still says so).
+RuntimeRedirect redirect_runtime_files(
+    const std::string& text, const std::string& dir, int first = 0,
+    const std::function<bool(const std::string&)>& movable = nullptr);
 
 // A unified diff (`diff -u` format, `context` lines around each change) turning
 // `before` into `after`, with "--- a/NAME" / "+++ b/NAME" headers; "" when equal.

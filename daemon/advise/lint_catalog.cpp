@@ -8,10 +8,11 @@ const std::vector<LintRuleInfo>& lint_rule_catalog() {
        "A missing include, an unreadable file or a syntax error nginx would reject. Nothing "
        "else is checked until it is fixed."},
       {kRuleBodySizeDefault, Severity::kWarning,
-       "Proxied location accepts request bodies with the default 1m client_max_body_size",
-       "nginx answers 413 and closes the connection mid-upload for any body over 1 MiB. Set "
-       "client_max_body_size explicitly (http, server or location) to the largest body the "
-       "backend accepts."},
+       "Proxied location accepts request bodies with the default 1m client_max_body_size (or "
+       "an upload location with 1m or less, however it was set)",
+       "nginx answers 413 and closes the connection mid-upload for any body over the limit. "
+       "Set client_max_body_size (http, server or location) to the largest body the backend "
+       "accepts."},
       {kRuleUploadTimeout, Severity::kWarning,
        "Upload location with default or short proxy timeouts",
        "proxy_send_timeout and proxy_read_timeout default to 60s; a slow backend processing a "
@@ -36,7 +37,7 @@ const std::vector<LintRuleInfo>& lint_rule_catalog() {
        "proxy_temp_path; large uploads filling / break the whole host. Put them on a "
        "dedicated filesystem."},
       {kRuleBufferingLargeBody, Severity::kWarning,
-       "Request buffering on for a large-body location",
+       "Request buffering on for a large-body or upload location",
        "With proxy_request_buffering on, nginx writes the whole body to its temp path before "
        "contacting the upstream: disk fill, doubled latency, and upstream timeouts that start "
        "late. Stream large bodies with proxy_request_buffering off."},

@@ -17,6 +17,8 @@ std::string shown(const nginx::EffectiveValue& v) {
   return value + (v.is_default() ? " (default)" : " (from " + v.origin() + ")");
 }
 
+constexpr uint64_t kDefaultBodySize = 1024 * 1024;  // nginx's compiled-in 1m
+
 std::string seconds(std::chrono::milliseconds ms) {
   return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(ms).count()) + "s";
 }
@@ -28,10 +30,16 @@ void rule_body_size_default(const nginx::Config& c, const LintOptions&,
   for (const nginx::Location* loc : c.all_locations()) {
     if (!is_proxied(*loc) || bodyless_methods_only(*loc)) continue;
     nginx::EffectiveValue size = c.effective(*loc, "client_max_body_size");
-    if (!size.is_default()) continue;
+    // The effective value, however it was set: an explicit 1m on an upload location
+    // cuts the same uploads as the default does (the incident's own "before" config).
+    std::optional<uint64_t> bytes = max_body_size(c, *loc);
+    bool small_upload = upload_named(*loc) && bytes && *bytes != 0 && *bytes <= kDefaultBodySize;
+    if (!size.is_default() && !small_upload) continue;
+    std::string what = size.is_default() ? describe(*loc) + " proxies request bodies"
+                                         : "upload " + describe(*loc) + " accepts bodies";
     out.push_back(make_finding_at(
         kRuleBodySizeDefault, *loc,
-        describe(*loc) + " proxies request bodies with client_max_body_size " + shown(size) +
+        what + " with client_max_body_size " + shown(size) +
             ": any larger upload is cut off with 413",
         "set `client_max_body_size <largest accepted body>;` in this location, its server or "
         "http (0 disables the check)"));
@@ -71,16 +79,21 @@ void rule_buffering_large_body(const nginx::Config& c, const LintOptions& o,
   for (const nginx::Location* loc : c.all_locations()) {
     if (!is_proxied(*loc) || bodyless_methods_only(*loc)) continue;
     std::optional<uint64_t> bytes = max_body_size(c, *loc);
-    if (!bytes || (*bytes != 0 && *bytes <= o.large_body_threshold)) continue;
+    bool large = bytes && (*bytes == 0 || *bytes > o.large_body_threshold);
+    // An upload location buffers every body to disk whatever its current limit: the
+    // limit is the next thing raised in an upload incident.
+    if (!large && !upload_named(*loc)) continue;
     nginx::EffectiveValue buffering = c.effective(*loc, "proxy_request_buffering");
     if (buffering.value() == "off") continue;
     nginx::EffectiveValue size = c.effective(*loc, "client_max_body_size");
+    std::string what = large ? describe(*loc) + " accepts bodies up to " +
+                                   (*bytes == 0 ? std::string("any size") : size.value()) +
+                                   " (client_max_body_size " +
+                                   (size.is_default() ? "default" : "from " + size.origin()) + ")"
+                             : "upload " + describe(*loc) + " (its path suggests uploads)";
     out.push_back(make_finding_at(
         kRuleBufferingLargeBody, *loc,
-        describe(*loc) + " accepts bodies up to " +
-            (*bytes == 0 ? std::string("any size") : size.value()) + " (client_max_body_size " +
-            (size.is_default() ? "default" : "from " + size.origin()) +
-            ") with proxy_request_buffering " + shown(buffering) +
+        what + " with proxy_request_buffering " + shown(buffering) +
             ": each body is spooled to client_body_temp_path before the upstream sees a byte",
         "in this location: `proxy_request_buffering off;` (the backend then receives the "
         "body as it arrives)"));

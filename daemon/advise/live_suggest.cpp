@@ -1,10 +1,10 @@
 #include "advise/live_suggest.h"
 
-#include <unistd.h>
-
+#include <chrono>
 #include <set>
 
 #include "advise/config_choice.h"
+#include "nginx/unprivileged_spawn.h"
 
 namespace ngxwatch::advise {
 
@@ -75,18 +75,36 @@ LiveReport suggest_live(const Measurements& m, const ConfigSet& configs,
     if (view && seen.insert(view.get()).second) candidates.push_back(view.get());
   if (configs.only && seen.insert(configs.only.get()).second)
     candidates.push_back(configs.only.get());
+  std::string from;  // which master's configuration the evidence is judged against
+  if (candidates.empty() && !configs.retired.empty()) {
+    // nginx is down (or restarting): its last configuration, kept for a while.
+    const RetiredConfig& last = configs.retired.front();
+    candidates.push_back(last.view.get());
+    auto ago = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                                last.exited);
+    from = "nginx is not running: judged against the configuration of nginx master " +
+           std::to_string(last.pid) + " (" + last.identity + "), which exited " +
+           std::to_string(ago.count()) + " s ago";
+  }
   if (candidates.empty())
     return LiveReport{"no nginx master's configuration is loaded (is nginx running?)", {}};
   const NginxConfigView* chosen = candidates[most_measured(m, candidates)];
+  if (from.empty()) {
+    auto it = configs.origins.find(chosen);
+    if (it != configs.origins.end()) from = "judged against the configuration of " + it->second;
+  }
   if (suggest(m, chosen->config()).empty()) return LiveReport{};
   // The copy is checked by the binary and prefix the master itself runs with.
   VerifyOptions verify = fallback;
   if (auto it = configs.commands.find(chosen); it != configs.commands.end()) {
-    // /proc/PID/exe of a master in another mount namespace may not exist here.
-    if (::access(it->second.first.c_str(), X_OK) == 0) verify.nginx = it->second.first;
+    // The master's binary by its own name, if that names a safe nginx on this host (a
+    // master in another mount namespace may name a file that is not there, or another).
+    if (nginx::untrusted_binary_reason(it->second.first).empty()) verify.nginx = it->second.first;
     verify.prefix = it->second.second;
   }
-  return LiveReport{"", run_suggest(m, chosen->config(), verify)};
+  LiveReport out{"", run_suggest(m, chosen->config(), verify)};
+  if (!from.empty()) out.report.notes.insert(out.report.notes.begin(), from);
+  return out;
 }
 
 LiveSuggest::LiveSuggest(Compute compute, Clock clock, uint64_t ttl_ms)

@@ -1,6 +1,6 @@
 // `suggest` inside the daemon: the measurements sink runs on the event loop, the
-// report is made on the API thread (nginx -t takes 100 ms and more per change, which
-// the event loop must never wait for).
+// report is made on the API's worker thread for slow routes (nginx -t takes 100 ms and
+// more per change, which neither the event loop nor top's snapshots may wait for).
 //
 // Hand-over: SharedMeasurements guards the live Measurements with a mutex held for
 // one observation's update on the loop side and for one copy on the API side. A copy

@@ -70,6 +70,11 @@ void Measurements::on_failure(const FailureObservation& f) {
   if (f.cause == "temp_file_error" && f.phase == "client_body") ++loc.temp_file_errors;
   if (f.cause == "upstream_reset_sending_body")
     ++cut_mid_body_pending_[{f.place.server, f.place.location}];
+  if (f.duplicate_risk) {
+    ++loc.duplicate_risk;
+    if (loc.duplicate_risk_causes.find(f.cause) == std::string::npos)
+      loc.duplicate_risk_causes += (loc.duplicate_risk_causes.empty() ? "" : ", ") + f.cause;
+  }
 }
 
 void Measurements::on_request(const RequestObservation& r) {
@@ -183,12 +188,12 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(StormMeasurements, count, onset_ns, peak_rate
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(WorkerMeasurements, peak_ratio, peak_open, worker_connections,
                                    refused)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TempPathMeasurements, kind, errors, free_bytes, size_bytes)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LocationMeasurements, upstream, requests, status_5xx,
-                                   first_ts_ns, last_ts_ns, ok_durations, max_body, max_body_ok,
-                                   read_timeouts, send_timeouts, keepalive_races, body_too_large,
-                                   reset_sending_body, failed_after_cut, ok_clients,
-                                   client_peak_per_s, peak_concurrent_body, spooled_bytes,
-                                   temp_file_errors, storm)
+// With defaults: measurements handed over by an older daemon lack the newer fields.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
+    LocationMeasurements, upstream, requests, status_5xx, first_ts_ns, last_ts_ns, ok_durations,
+    max_body, max_body_ok, read_timeouts, send_timeouts, keepalive_races, body_too_large,
+    reset_sending_body, failed_after_cut, ok_clients, client_peak_per_s, peak_concurrent_body,
+    spooled_bytes, temp_file_errors, storm, duplicate_risk, duplicate_risk_causes)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UpstreamMeasurements, requests, keepalive_race_idle_s,
                                    keepalive_race_clients_failed)
 

@@ -74,6 +74,10 @@ struct LocationMeasurements {
   uint64_t spooled_bytes = 0;
   uint64_t temp_file_errors = 0;
   StormMeasurements storm;
+  // Failed POST/PUT/PATCH whose request had fully reached the backend (may have run
+  // twice), and their causes ("upstream_reset_before_header, read_timeout").
+  uint64_t duplicate_risk = 0;
+  std::string duplicate_risk_causes;
 };
 
 // Connections of the busiest nginx worker against worker_connections.

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "advise/connection_header.h"
+#include "advise/suggest_duplicate.h"
 #include "advise/suggest_edits.h"
 #include "advise/upload_location.h"
 #include "correlate/nginx_config_view.h"
@@ -395,6 +396,8 @@ std::vector<Suggestion> suggest(const Measurements& m, const nginx::Config& conf
     churn_rule(c, key, lm, *loc);
     storm_rule(c, key, lm, *loc);
     temp_rule(c, key, lm, *loc);
+    Suggestion dup = at_location("duplicate-risk", key, lm, *loc);
+    if (duplicate_risk_suggestion(dup, lm, config, *loc)) out.push_back(std::move(dup));
   }
   return out;
 }

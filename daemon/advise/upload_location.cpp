@@ -37,6 +37,8 @@ bool name_suggests_upload(const std::string& name) {
 
 }  // namespace
 
+bool upload_named(const nginx::Location& loc) { return name_suggests_upload(loc.name); }
+
 bool is_proxied(const nginx::Location& loc) {
   if (loc.block == nullptr) return false;
   for (const nginx::Directive& d : loc.block->children) {

@@ -19,6 +19,10 @@ namespace ngxwatch::advise {
 std::string upload_reason(const nginx::Config& config, const nginx::Location& loc,
                           uint64_t body_threshold);
 
+// True when the location's path names uploads (a word starting with upload, file,
+// media, ...; see upload_reason).
+bool upload_named(const nginx::Location& loc);
+
 // Effective client_max_body_size in bytes; 0 means unlimited; nullopt when malformed.
 std::optional<uint64_t> max_body_size(const nginx::Config& config, const nginx::Location& loc);
 

@@ -20,11 +20,16 @@ struct VerifyResult {
   std::string error;  // nginx's own words, with the copy's paths named as the originals
 };
 
+// Why a file name cannot be laid out in the copy ("" when it can): it must be an
+// absolute path without empty, "." or ".." components (names come from traces too).
+std::string unsafe_name_reason(const std::string& path);
+
 // The deepest directory holding every file ("/" at worst), without a trailing '/'.
 std::string common_directory(const FileSet& files);
 
 // Writes `files` (original path -> text) under a fresh temp directory and runs nginx
-// -t on the copy of `main_file`. The copy is removed afterwards.
+// -t on the copy of `main_file`, unprivileged (nginx/unprivileged_spawn.h), with the
+// files it would write (pid, logs) moved into the copy. The copy is removed afterwards.
 VerifyResult verify_config(const FileSet& files, const std::string& main_file,
                            const VerifyOptions& options);
 

@@ -8,6 +8,13 @@ std::string api_error(const std::string& message) {
   return json{{"error", message}}.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+std::string api_resource_of(std::string_view line) {
+  if (line.size() >= kMaxApiRequest) return "";
+  json req = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!req.is_object() || !req.contains("get") || !req["get"].is_string()) return "";
+  return req["get"].get<std::string>();
+}
+
 std::string handle_api_request(std::string_view line, const ApiRoutes& routes) {
   if (line.size() >= kMaxApiRequest)
     return api_error("request too large (max " + std::to_string(kMaxApiRequest) + " bytes)");

@@ -20,6 +20,9 @@ inline constexpr size_t kMaxApiRequest = 4096;  // bytes, newline included
 // The reply line (without the trailing newline) to one request line.
 std::string handle_api_request(std::string_view line, const ApiRoutes& routes);
 
+// The NAME of a well-formed {"get": NAME} request, else "".
+std::string api_resource_of(std::string_view line);
+
 // {"error": message} as a line.
 std::string api_error(const std::string& message);
 

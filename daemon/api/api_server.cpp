@@ -18,7 +18,9 @@ namespace ngxwatch {
 namespace {
 
 struct Client {
+  uint64_t id = 0;
   int fd = -1;
+  bool waiting = false;  // a slow request is with the worker: later lines wait
   std::string in;
   std::string out;
   bool closing = false;  // reply queued, then close (oversized request)
@@ -59,7 +61,8 @@ void flush(Client& c) {
 
 }  // namespace
 
-std::string ApiServer::start(const std::string& path, ApiRoutes routes, ApiServerLimits limits) {
+std::string ApiServer::start(const std::string& path, ApiRoutes routes, ApiServerLimits limits,
+                             std::set<std::string> slow) {
   sockaddr_un addr;
   if (!fill_address(path, &addr)) return "API socket path is empty or too long: " + path;
   struct stat st;
@@ -95,10 +98,21 @@ std::string ApiServer::start(const std::string& path, ApiRoutes routes, ApiServe
     unlink(path.c_str());
     return e;
   }
+  done_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (done_fd_ < 0) {
+    std::string e = errno_text("eventfd");
+    close(fd);
+    close(wake_fd_);
+    unlink(path.c_str());
+    return e;
+  }
   listen_fd_ = fd;
   path_ = path;
   routes_ = std::move(routes);
+  slow_ = std::move(slow);
   limits_ = limits;
+  stopping_ = false;
+  worker_ = std::thread([this] { work(); });
   thread_ = std::thread([this] { serve(); });
   return "";
 }
@@ -108,28 +122,93 @@ void ApiServer::stop() {
   uint64_t one = 1;
   (void)!write(wake_fd_, &one, sizeof(one));
   thread_.join();
+  {
+    std::lock_guard lock(jobs_mu_);
+    stopping_ = true;
+  }
+  jobs_cv_.notify_all();
+  worker_.join();
   close(listen_fd_);
   close(wake_fd_);
+  close(done_fd_);
   unlink(path_.c_str());
-  listen_fd_ = wake_fd_ = -1;
+  listen_fd_ = wake_fd_ = done_fd_ = -1;
+}
+
+void ApiServer::work() {
+  std::unique_lock lock(jobs_mu_);
+  for (;;) {
+    jobs_cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+    if (stopping_) return;
+    Job job = std::move(jobs_.front());
+    jobs_.pop_front();
+    lock.unlock();
+    std::string reply = handle_api_request(job.line, routes_);
+    lock.lock();
+    done_.push_back(Job{job.client, std::move(reply)});
+    uint64_t one = 1;
+    (void)!write(done_fd_, &one, sizeof(one));
+  }
 }
 
 void ApiServer::serve() {
   std::vector<Client> clients;
   std::vector<pollfd> fds;
+  uint64_t next_id = 1;
+  // Answers the client's complete lines in order; a slow one goes to the worker and
+  // the rest wait for its reply.
+  auto answer = [this](Client& c) {
+    size_t nl;
+    while (!c.closing && !c.waiting && (nl = c.in.find('\n')) != std::string::npos) {
+      std::string line = c.in.substr(0, nl);
+      c.in.erase(0, nl + 1);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (slow_.count(api_resource_of(line))) {
+        c.waiting = true;
+        {
+          std::lock_guard lock(jobs_mu_);
+          jobs_.push_back(Job{c.id, std::move(line)});
+        }
+        jobs_cv_.notify_one();
+      } else {
+        c.out += handle_api_request(line, routes_) + "\n";
+      }
+    }
+  };
   for (;;) {
     fds.clear();
     fds.push_back({wake_fd_, POLLIN, 0});
     fds.push_back({listen_fd_, POLLIN, 0});
-    for (const auto& c : clients)
-      fds.push_back({c.fd, static_cast<short>(c.out.empty() ? POLLIN : POLLIN | POLLOUT), 0});
+    fds.push_back({done_fd_, POLLIN, 0});
+    for (const auto& c : clients) {
+      // A client waiting for a slow reply is not read from: its input stays bounded.
+      short events = static_cast<short>((c.waiting ? 0 : POLLIN) | (c.out.empty() ? 0 : POLLOUT));
+      fds.push_back({c.fd, events, 0});
+    }
     if (poll(fds.data(), fds.size(), 1000) < 0 && errno != EINTR) break;
     if (fds[0].revents) break;
     auto now = std::chrono::steady_clock::now();
+    if (fds[2].revents & POLLIN) {
+      uint64_t n;
+      (void)!read(done_fd_, &n, sizeof(n));
+      std::deque<Job> done;
+      {
+        std::lock_guard lock(jobs_mu_);
+        done.swap(done_);
+      }
+      for (Job& d : done)
+        for (Client& c : clients)
+          if (c.id == d.client) {
+            c.out += d.line + "\n";
+            c.waiting = false;
+            c.last = now;
+            answer(c);
+          }
+    }
 
     for (size_t i = 0; i < clients.size(); ++i) {
       Client& c = clients[i];
-      short ev = fds[i + 2].revents;
+      short ev = fds[i + 3].revents;
       if (ev & (POLLIN | POLLHUP | POLLERR)) {
         char buf[4096];
         ssize_t n = recv(c.fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -139,13 +218,7 @@ void ApiServer::serve() {
         } else if (n > 0 && !c.closing) {
           c.last = now;
           c.in.append(buf, static_cast<size_t>(n));
-          size_t nl;
-          while (!c.closing && (nl = c.in.find('\n')) != std::string::npos) {
-            std::string line = c.in.substr(0, nl);
-            c.in.erase(0, nl + 1);
-            if (!line.empty() && line.back() == '\r') line.pop_back();
-            c.out += handle_api_request(line, routes_) + "\n";
-          }
+          answer(c);
           // No newline within the limit: the rest of the stream cannot be framed.
           if (c.in.size() >= kMaxApiRequest) {
             c.out +=
@@ -161,7 +234,7 @@ void ApiServer::serve() {
         c.out.clear();
         c.closing = true;
       }
-      if (now - c.last > std::chrono::milliseconds(limits_.idle_timeout_ms)) {
+      if (!c.waiting && now - c.last > std::chrono::milliseconds(limits_.idle_timeout_ms)) {
         c.out.clear();
         c.closing = true;
       }
@@ -184,7 +257,11 @@ void ApiServer::serve() {
           close(fd);
           continue;
         }
-        clients.push_back(Client{fd, {}, {}, false, now});
+        Client c;
+        c.id = next_id++;
+        c.fd = fd;
+        c.last = now;
+        clients.push_back(std::move(c));
       }
     }
   }

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "correlate/http_head.h"
+#include "export/finding_json.h"
 
 namespace ngxwatch {
 
@@ -104,6 +105,11 @@ void LiveStats::on_failure(const FailureObservation& f) {
   e.evidence = f.evidence;
   e.peer = f.peer;
   e.keepalive_idle_s = f.keepalive_idle_s;
+  e.duplicate_risk = f.duplicate_risk;
+  if (f.duplicate_risk) {
+    ++r.duplicate_risk;
+    ++duplicate_risk_;
+  }
   remember(r, std::move(e));
 }
 
@@ -124,9 +130,24 @@ void LiveStats::set_dropped_source(std::function<uint64_t()> source) {
   dropped_ = std::move(source);
 }
 
+void LiveStats::set_config_source(std::function<std::string()> source) {
+  std::lock_guard lock(mu_);
+  config_ = std::move(source);
+}
+
+void LiveStats::set_findings(std::vector<Finding> findings) {
+  std::lock_guard lock(mu_);
+  findings_ = std::move(findings);
+}
+
 void LiveStats::add_extras(std::shared_ptr<const SnapshotExtras> extras) {
   std::lock_guard lock(mu_);
   extras_.push_back(std::move(extras));
+}
+
+void LiveStats::set_kernel(nlohmann::json kernel) {
+  std::lock_guard lock(mu_);
+  kernel_ = std::move(kernel);
 }
 
 nlohmann::json LiveStats::snapshot() const {
@@ -135,13 +156,16 @@ nlohmann::json LiveStats::snapshot() const {
   json out;
   std::vector<std::shared_ptr<const SnapshotExtras>> extras;
   std::function<uint64_t()> dropped;
+  std::function<std::string()> config;
   std::vector<Place> places;  // per row, for the suggestion look-up outside the lock
   {
     std::lock_guard lock(mu_);
     extras = extras_;
     dropped = dropped_;
+    config = config_;
     out["version"] = 1;
     out["uptime_s"] = static_cast<double>(now - started_ms_) / 1000.0;
+    out["kernel"] = kernel_;
     out["header"] = {
         {"resets_per_s", rates(resets_, sec)},
         {"upstream_errors_per_s", rates(upstream_errors_, sec)},
@@ -150,7 +174,8 @@ nlohmann::json LiveStats::snapshot() const {
          {{"resets", resets_.total()},
           {"upstream_errors", upstream_errors_.total()},
           {"client_errors", client_errors_.total()},
-          {"retries_absorbed", retries_absorbed_.total()}}},
+          {"retries_absorbed", retries_absorbed_.total()},
+          {"duplicate_risk", duplicate_risk_}}},
         {"active_storms", 0},
     };
     // Busiest first (10 s rate, then total), so a truncated reader sees what matters.
@@ -179,7 +204,8 @@ nlohmann::json LiveStats::snapshot() const {
                           {"reason", e.reason},
                           {"request_bytes", e.request_bytes},
                           {"connection_age_s", e.connection_age_s},
-                          {"keepalive_idle_s", optional_number(e.keepalive_idle_s)}});
+                          {"keepalive_idle_s", optional_number(e.keepalive_idle_s)},
+                          {"duplicate_risk", e.duplicate_risk}});
       }
       rows.push_back({{"upstream", upstream},
                       {"server", server},
@@ -189,7 +215,8 @@ nlohmann::json LiveStats::snapshot() const {
                       {"totals",
                        {{"events", r.events.total()},
                         {"resets", r.resets.total()},
-                        {"failures", r.failures.total()}}},
+                        {"failures", r.failures.total()},
+                        {"duplicate_risk", r.duplicate_risk}}},
                       {"history", r.events.history(sec)},
                       {"last_age_s", static_cast<double>(now - r.last_ms) / 1000.0},
                       {"latest", std::move(latest)},
@@ -197,9 +224,11 @@ nlohmann::json LiveStats::snapshot() const {
       places.push_back(Place{upstream, server, location});
     }
     out["rows"] = std::move(rows);
+    out["findings"] = findings_json(findings_);
   }
   // Outside the lock: the kernel read and the providers must not stall the event loop.
   out["dropped_events"] = dropped ? dropped() : 0;
+  out["config"] = config ? config() : std::string();
   json storms = json::array(), temp_dirs = json::array();
   json top = nullptr;
   for (const auto& x : extras) {

@@ -7,16 +7,21 @@
 // Snapshot (JSON, `{"get":"snapshot"}` on the API socket), version 1:
 //   uptime_s, dropped_events,
 //   header: {resets_per_s, upstream_errors_per_s, client_errors_per_s: {"1s","10s","60s"},
-//            totals: {resets, upstream_errors, client_errors, retries_absorbed},
+//            totals: {resets, upstream_errors, client_errors, retries_absorbed,
+//                     duplicate_risk},
 //            active_storms}
 //   rows: [{upstream, server, location, phase,
 //           rates: {"1s","10s","60s"}  (events = resets + failures, per second),
-//           totals: {events, resets, failures}, history: [60 counts, oldest first],
+//           totals: {events, resets, failures, duplicate_risk},
+//           history: [60 counts, oldest first],
 //           last_age_s, latest: [{kind, age_s, request, phase, cause, evidence, peer,
 //                                 side, origin, reason, request_bytes,
-//                                 connection_age_s, keepalive_idle_s}] (newest first),
+//                                 connection_age_s, keepalive_idle_s, duplicate_risk}]
+//                                 (newest first),
 //           suggestion: null | {title, evidence, diff}}]   sorted by 10 s rate
 //   storms: [], temp_dirs: [], suggestion: null           (see snapshot_extras.h)
+//   findings: [detector findings, export/finding_json.h: the shape of analyze --json]
+//   config: which nginx master's configuration the evidence is judged against ("" none)
 // Request lines are redacted before they are stored; no client address is kept.
 #pragma once
 
@@ -35,6 +40,7 @@
 #include "api/rolling_counter.h"
 #include "api/snapshot_extras.h"
 #include "correlate/observations.h"
+#include "detect/finding.h"
 
 namespace ngxwatch {
 
@@ -52,6 +58,7 @@ struct LiveEvent {
   double request_bytes = 0;
   double connection_age_s = 0;
   std::optional<double> keepalive_idle_s;
+  bool duplicate_risk = false;  // failures: may have run on the backend (POST/PUT/PATCH)
 };
 
 class LiveStats : public ObservationSink {
@@ -68,8 +75,14 @@ class LiveStats : public ObservationSink {
 
   // Kernel counter of ring-buffer records lost (read at snapshot time, any thread).
   void set_dropped_source(std::function<uint64_t()> source);
+  // What the kernel gave (capture backend, features it could not run): shown by top.
+  void set_kernel(nlohmann::json kernel);
   // Storms, temp dirs, suggestions: filled by other stages when they exist.
   void add_extras(std::shared_ptr<const SnapshotExtras> extras);
+  // Which master's config the rows are attributed with (read at snapshot time).
+  void set_config_source(std::function<std::string()> source);
+  // The detectors' findings, copied in by the event loop.
+  void set_findings(std::vector<Finding> findings);
 
   nlohmann::json snapshot() const;
 
@@ -77,6 +90,7 @@ class LiveStats : public ObservationSink {
   using Key = std::tuple<std::string, std::string, std::string, std::string>;
   struct Row {
     RollingCounter events, resets, failures;
+    uint64_t duplicate_risk = 0;
     std::deque<LiveEvent> latest;  // newest first
     uint64_t last_ms = 0;
   };
@@ -90,8 +104,12 @@ class LiveStats : public ObservationSink {
   mutable std::mutex mu_;
   std::map<Key, Row> rows_;
   RollingCounter resets_, upstream_errors_, client_errors_, retries_absorbed_;
+  uint64_t duplicate_risk_ = 0;
   std::function<uint64_t()> dropped_;
+  nlohmann::json kernel_ = nlohmann::json::object();
+  std::function<std::string()> config_;
   std::vector<std::shared_ptr<const SnapshotExtras>> extras_;
+  std::vector<Finding> findings_;
 };
 
 }  // namespace ngxwatch

@@ -62,6 +62,11 @@ std::unique_ptr<CLI::App> build_cli(CliOptions& o) {
                   "how often /proc is reconciled with the kernel's nginx filter")
       ->check(CLI::Range(50u, 60000u))
       ->capture_default_str();
+  run->add_option("--keep-exited-config", o.run.session.keep_exited_config_s,
+                  "seconds an exited nginx master's configuration (and the advice on it) is "
+                  "kept; a new master with the same binary, -c and -p continues it")
+      ->check(CLI::Range(0u, 30u * 86400u))
+      ->capture_default_str();
   run->add_option("--max-locations", o.run.max_locations,
                   "distinct location labels kept; the rest fold into \"(other)\"")
       ->check(CLI::Range(1u, 100000u))

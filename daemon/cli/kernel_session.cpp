@@ -57,13 +57,20 @@ std::unique_ptr<KernelSession> KernelSession::open(const SessionOptions& opts, R
         "tcp:tcp_send_reset); nothing to watch";
     return nullptr;
   }
-  s->ring_ = std::make_unique<RingReader>(bpf.ringbuf_fd(), std::move(on_record));
+  KernelSession* self = s.get();
+  // A new nginx master (or a reload's new workers) is read at once, not at the next
+  // periodic scan: its first requests wait for that config (PendingEvents).
+  auto record = [self, on_record = std::move(on_record)](std::span<const uint8_t> bytes) {
+    if (is_proc_record(bytes) && self->tracker_) self->tracker_->poke();
+    on_record(bytes);
+  };
+  s->ring_ = std::make_unique<RingReader>(bpf.ringbuf_fd(), std::move(record));
   if (!s->ring_->ok()) {
     *error = "cannot open the BPF ring buffer";
     return nullptr;
   }
   s->on_snapshot_ = std::move(on_snapshot);
-  KernelSession* self = s.get();
+  s->configs_.set_retention(std::chrono::seconds(opts.keep_exited_config_s));
   s->tracker_ =
       std::make_unique<ProcessTracker>(s->maps_, std::chrono::milliseconds(opts.scan_interval_ms),
                                        [self](const NginxSnapshot& snap) {

@@ -22,6 +22,7 @@ struct SessionOptions {
   std::string capture_backend = "auto";  // see CaptureChoice
   unsigned sample_per_sec = 1000;        // see BpfOptions
   unsigned scan_interval_ms = 1000;
+  unsigned keep_exited_config_s = 3600;  // an exited master's config stays for suggest
 };
 
 class KernelSession {

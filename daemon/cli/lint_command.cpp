@@ -61,9 +61,9 @@ int run_lint(const LintCommandOptions& o, const std::vector<std::string>& extras
     if (advise::find_lint_rule(id) == nullptr) return usage_error("unknown rule \"" + id + "\"");
     options.disabled_rules.insert(id);
   }
-  // Without a runnable nginx, the defaults of a source build (/usr/local/nginx) apply.
-  nginx::BuildInfo build =
-      ::access(o.nginx.c_str(), X_OK) == 0 ? nginx::run_nginx_V(o.nginx) : nginx::parse_nginx_V("");
+  // The compiled-in paths, read from the binary (never run); when it is not nginx, the
+  // defaults of a source build (/usr/local/nginx) apply.
+  nginx::BuildInfo build = nginx::build_info_of(o.nginx);
 
   advise::LintResult result = advise::lint_path(
       o.file, o.dump ? advise::LintInputKind::kDump : advise::LintInputKind::kAuto, build, options);

@@ -11,7 +11,10 @@
 #include "cli/kernel_session.h"
 #include "cli/service_notify.h"
 #include "correlate/correlator.h"
+#include "correlate/pending_events.h"
 #include "detect/detectors.h"
+#include "export/attribution_metrics.h"
+#include "export/bpf_self_metrics.h"
 #include "export/detect_metrics.h"
 #include "export/failure_log.h"
 #include "export/listen_check.h"
@@ -45,6 +48,14 @@ int run_daemon(const RunOptions& opts) {
   TeeSink sinks({metrics.get(), &failure_log, &detectors, &live, &measurements});
   Correlator correlator(nullptr, &sinks, ResetReasons::load());
   detectors.set_place_of([&](uint64_t sock) { return correlator.place_of(sock); });
+  // Events of a process whose master's config is not read yet wait for it.
+  uint64_t config_version = ~0ull;
+  std::shared_ptr<const ConfigSet> configs;  // in force; replaced only between batches
+  PendingEvents pending([&](const Event& e) {
+    correlator.on_event(e);
+    detectors.on_event(e);
+  });
+  auto attribution_metrics = std::make_shared<AttributionMetrics>(&pending.stats());
   std::unique_ptr<KernelSession> session;  // declared before use in the record callback
   uint64_t bad_records = 0;
 
@@ -57,18 +68,19 @@ int run_daemon(const RunOptions& opts) {
           if (bad_records++ < 5) spdlog::warn("dropping a malformed kernel record: {}", r.error);
           return;
         }
-        correlator.on_event(r.event);
-        detectors.on_event(r.event);
+        pending.on_event(r.event, monotonic_ns());
       },
       [&](const NginxSnapshot& s) { metrics->set_workers(s.active_workers()); }, &error);
   if (!session) return fail(error);
   metrics->attach_kernel(session->maps());
   metrics->set_probes(session->probes());
   metrics->set_features(session->bpf().features(), session->bpf().capture_backend());
+  live.set_kernel(kernel_summary(session->bpf()));
   live.set_dropped_source(
       [maps = session->maps()] { return maps.counter(NGXW_CTR_EVENTS_DROPPED); });
-  // Made off the event loop (nginx -t per change): on the API thread for
-  // {"get":"suggest"}, on its refresher thread for top's rows; cached for 5 s.
+  // Made off the event loop (nginx -t per change): on the API's worker thread for
+  // {"get":"suggest"} (never the thread serving top's snapshots), on its refresher
+  // thread for top's rows; cached for 5 s.
   auto suggestions = std::make_shared<advise::LiveSuggest>(
       [&measurements, &session, verify = advise::VerifyOptions{}] {
         return advise::suggest_live(measurements.copy(), *session->configs().current(), verify);
@@ -79,10 +91,12 @@ int run_daemon(const RunOptions& opts) {
   std::unique_ptr<advise::LiveSuggest, void (*)(advise::LiveSuggest*)> stop_suggestions(
       suggestions.get(), [](advise::LiveSuggest* s) { s->stop(); });
   live.add_extras(suggestions);
+  live.set_config_source([&session] { return session->configs().current()->describe(); });
   ApiServer api;  // its own thread: a client can never stall this loop
-  if (auto e =
-          api.start(opts.api_socket, {{"snapshot", [&live] { return live.snapshot(); }},
-                                      {"suggest", [suggestions] { return suggestions->reply(); }}});
+  if (auto e = api.start(opts.api_socket,
+                         {{"snapshot", [&live] { return live.snapshot(); }},
+                          {"suggest", [suggestions] { return suggestions->reply(); }}},
+                         {}, /*slow=*/{"suggest"});
       !e.empty())
     spdlog::error("local API disabled (ngxwatch top will not connect): {}", e);
   else
@@ -96,6 +110,10 @@ int run_daemon(const RunOptions& opts) {
   }
   exposer->RegisterCollectable(metrics);
   exposer->RegisterCollectable(detect_metrics);
+  exposer->RegisterCollectable(attribution_metrics);
+  auto bpf_metrics =
+      std::make_shared<BpfSelfMetrics>([&session] { return session->bpf().programs(); });
+  exposer->RegisterCollectable(bpf_metrics);
 
   ServiceNotifier systemd;
   spdlog::info("ngxwatch watching nginx; metrics on http://{}/metrics", opts.listen);
@@ -105,12 +123,31 @@ int run_daemon(const RunOptions& opts) {
                 " probes attached; " + std::to_string(session->configs().current()->masters) +
                 " nginx masters; metrics on " + opts.listen);
   RunOptions current = opts;
-  uint64_t config_version = ~0ull;
-  std::shared_ptr<const ConfigSet> configs;
+  // nginx started or reloaded: attribute from now on with the new configuration, and
+  // the events that waited for it first.
+  auto use_latest_configs = [&] {
+    if (session->configs().version() == config_version) return;
+    config_version = session->configs().version();
+    configs = session->configs().current();
+    correlator.set_configs(configs.get());
+    detectors.set_configs(configs.get());
+    pending.set_source(configs.get());
+  };
+  // Before the first batch: the configurations loaded at start apply to its events
+  // (the first batch may come at once, before any tick).
+  use_latest_configs();
+  uint64_t findings_copied = 0;
   std::string err = session->run(stop, [&] {
     systemd.tick();
-    detectors.tick(monotonic_ns());  // event time: the kernel's clock
+    use_latest_configs();
+    uint64_t now = monotonic_ns();  // event time: the kernel's clock
+    pending.tick(now);
+    detectors.tick(now);
     detect_metrics->update(detectors);
+    if (now >= findings_copied + 500'000'000ull) {  // for the API: a copy twice a second
+      live.set_findings(detectors.findings());
+      findings_copied = now;
+    }
     if (take_reload_request()) {
       systemd.reloading();
       std::string why;
@@ -137,13 +174,7 @@ int run_daemon(const RunOptions& opts) {
       }
       systemd.ready("reloaded");
     }
-    // nginx started or reloaded: attribute from now on with the new configuration.
-    if (session->configs().version() != config_version) {
-      config_version = session->configs().version();
-      configs = session->configs().current();
-      correlator.set_configs(configs.get());
-      detectors.set_configs(configs.get());
-    }
+    use_latest_configs();
   });
   systemd.stopping();
   if (!err.empty()) return fail(err);

@@ -12,6 +12,7 @@
 #include "correlate/nginx_config_view.h"
 #include "detect/detector_replay.h"
 #include "nginx/nginx_config.h"
+#include "proc/master_files.h"
 #include "top/top_client.h"
 
 namespace ngxwatch {
@@ -30,8 +31,13 @@ int input_error(const std::string& message) {
 // diff is made against the recorded text.
 std::vector<std::string> compare_with_disk(const nginx::Config& config) {
   std::vector<std::string> notes;
+  // The names come from the trace: read as the daemon reads nginx's files (regular
+  // files only, capped, never blocking on a FIFO), not with a plain open.
+  RootResolver host("/");
   for (const nginx::SourceFile& f : config.parsed().files) {
-    std::optional<std::string> disk = read_file(f.path);
+    std::string text, error;
+    std::optional<std::string> disk;
+    if (host.read(f.path, text, error)) disk = std::move(text);
     if (!disk) {
       notes.push_back(f.path + " is not on this host: the diff is against the recorded text");
     } else if (*disk != f.text) {
@@ -136,8 +142,7 @@ int run_suggest_command(const SuggestOptions& o) {
   if (!replay.error.empty()) return input_error(replay.error);
   measurements.add_detectors(detectors);
 
-  bool runnable = ::access(o.nginx.c_str(), X_OK) == 0;
-  nginx::BuildInfo build = runnable ? nginx::run_nginx_V(o.nginx) : nginx::parse_nginx_V("");
+  nginx::BuildInfo build = nginx::build_info_of(o.nginx);  // read, not run
   std::optional<nginx::Config> config;
   std::vector<std::string> notes;
   try {

@@ -47,12 +47,22 @@ int record_trace(const RecordOptions& opts) {
   spdlog::info("recording to {} (Ctrl-C to stop)", opts.output);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(opts.duration_s);
   std::atomic<bool> done{false};
+  // Every master that runs while recording (nginx started after `record`, restarted
+  // or reloaded during it) goes into the trace: analyze and suggest --trace need it.
+  TraceSnapshot seen = session->configs().current()->snapshot;
+  uint64_t version = session->configs().version();
   std::string err = session->run(done, [&] {
+    if (session->configs().version() != version) {
+      version = session->configs().version();
+      const TraceSnapshot& now = session->configs().current()->snapshot;
+      for (const auto& [master, text] : now.configs) seen.configs[master] = text;
+      for (const auto& [pid, master] : now.masters) seen.masters[pid] = master;
+    }
     if (stop.load() || (opts.duration_s > 0 && std::chrono::steady_clock::now() >= deadline))
       done.store(true);
   });
   uint64_t n = writer->records();
-  if (!writer->close()) err = writer->error();
+  if (!writer->close(seen)) err = writer->error();
   if (!err.empty()) {
     spdlog::error("{}", err);
     return 1;

@@ -21,6 +21,11 @@ struct Place {
   bool operator==(const Place&) const = default;
 };
 
+// Where an event goes whose nginx master's configuration is not known (unreadable,
+// or it never arrived): not "", which reads as "no location matched".
+inline const std::string kUnknownLabel = "(unknown)";
+inline Place unknown_place() { return {kUnknownLabel, kUnknownLabel, kUnknownLabel}; }
+
 struct Timeouts {
   double connect_s = 60;
   double send_s = 60;

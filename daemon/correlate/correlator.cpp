@@ -5,6 +5,7 @@
 #include "common/net_format.h"
 #include "correlate/reset_labels.h"
 #include "detect/classifier.h"
+#include "detect/duplicate_risk.h"
 
 namespace ngxwatch {
 
@@ -93,8 +94,9 @@ Place Correlator::place_of_upstream(const Conn& c) const {
     if (agrees) return linked;
   }
   if (by_uri) return *by_uri;
+  if (!config) return unknown_place();
   Place p;
-  if (config) p.upstream = config->upstream_for_peer(peer);
+  p.upstream = config->upstream_for_peer(peer);
   return p;
 }
 
@@ -122,7 +124,9 @@ void Correlator::on_data(const ngxw_data_event& e) {
                            c.request.redacted_line(),
                            c.request.idempotent(),
                            e.hdr.ts_ns,
-                           static_cast<double>(e.idle_ns) / 1e9};
+                           static_cast<double>(e.idle_ns) / 1e9,
+                           false,  // the backend closed it unread: not run twice
+                           ""};
       sink_->on_failure(f);
       auto client = conns_.find(c.link);
       if (client != conns_.end()) client->second.failures.push_back({f.place});
@@ -136,6 +140,7 @@ void Correlator::on_data(const ngxw_data_event& e) {
     RequestHead head = parse_request_head(captured(e));
     bool after_continue = c.response_started && c.response.ok && c.response.status == 100;
     if (!head.ok && after_continue) return;  // the body after "100 Continue"
+    if (!head.ok && c.refused) return;       // the rest of a body nginx answered early
     if (!head.ok && e.len > 0) ++stats_.unparsed_captures;
     c.request = head;
     c.request_ts = e.hdr.ts_ns;
@@ -150,9 +155,12 @@ void Correlator::on_data(const ngxw_data_event& e) {
     c.response_started = false;
     c.failures.clear();
     c.ended = false;
+    c.refused = false;
     const ConfigView* config = config_of(c);
-    c.place = config && head.ok ? config->for_client_request(c.local, head.host, head.path)
-                                : std::nullopt;
+    if (!config)
+      c.place = unknown_place();
+    else
+      c.place = head.ok ? config->for_client_request(c.local, head.host, head.path) : std::nullopt;
   } else {
     StatusLine st = parse_status_line(captured(e));
     c.response = st;
@@ -162,7 +170,12 @@ void Correlator::on_data(const ngxw_data_event& e) {
 }
 
 void Correlator::on_client_status(Conn& c, const StatusLine& st) {
-  Place place = c.place.value_or(Place{});
+  Place place = c.place.value_or(no_place(c));
+  // An error answered to a request with a body (413, 404, 405...): nginx does not
+  // wait for the body; what the client still sends is its rest, and its leaving then
+  // aborts nothing.
+  if (st.status == 413 || (st.status >= 400 && c.request.content_length.value_or(0) > 0))
+    c.refused = true;
   if (st.status == 413) {
     place.upstream = "";
     sink_->on_failure(
@@ -171,7 +184,7 @@ void Correlator::on_client_status(Conn& c, const StatusLine& st) {
              (c.request.content_length
                   ? " (Content-Length " + std::to_string(*c.request.content_length) + ")"
                   : std::string()),
-         c.request.redacted_line(), c.request.idempotent(), c.last_ns, std::nullopt});
+         c.request.redacted_line(), c.request.idempotent(), c.last_ns, std::nullopt, false, ""});
     sink_->on_client_visible({place, 413});
   } else if (!c.failures.empty() && st.status >= 500) {
     sink_->on_client_visible({place, st.status});
@@ -187,7 +200,7 @@ void Correlator::on_client_status(Conn& c, const StatusLine& st) {
 void Correlator::report_request(const Conn& c, int status, uint64_t now, uint64_t body_bytes) {
   if (!c.request.ok) return;
   RequestObservation r;
-  r.place = c.place.value_or(Place{});
+  r.place = c.place.value_or(no_place(c));
   r.client = format_address(c.remote);
   r.method = c.request.method;
   r.path = c.request.path;
@@ -226,9 +239,11 @@ void Correlator::on_end(uint64_t id, Conn& c, const ngxw_conn_event& e) {
   in.request_total = c.request.ok ? c.request.total_bytes() : std::nullopt;
   in.response_total = c.response.ok ? c.response.total_bytes() : std::nullopt;
   // The kernel saw nginx begin the answer even when the request was not sampled.
-  in.response_started = c.response_started || (e.flags & NGXW_CONN_ANSWERED);
+  // A client closing after an early answer (413, 404 to a POST) leaves a connection
+  // nginx had already answered: the kernel may count the body's rest as a new request.
+  in.response_started = c.response_started || (e.flags & NGXW_CONN_ANSWERED) || c.refused;
   if (upstream && !c.place) c.place = place_of_upstream(c);
-  Place place = c.place.value_or(Place{});
+  Place place = c.place.value_or(no_place(c));
   if (const ConfigView* config = config_of(c)) in.timeouts = config->timeouts(place);
   Verdict v = classify(in);
   std::string peer = upstream ? format_endpoint(e.remote) : "";
@@ -265,7 +280,13 @@ void Correlator::on_end(uint64_t id, Conn& c, const ngxw_conn_event& e) {
                        c.request.redacted_line(),
                        c.request.idempotent(),
                        e.hdr.ts_ns,
-                       v.keepalive_idle_s};
+                       v.keepalive_idle_s,
+                       false,
+                       ""};
+  if (upstream && c.request.ok) {
+    f.method = risky_method(c.request.method);
+    f.duplicate_risk = duplicate_risk(c.request.method, v.phase, v.cause);
+  }
   sink_->on_failure(f);
   if (upstream) {
     auto client = conns_.find(c.link);

@@ -59,8 +59,11 @@ class Correlator {
     uint64_t request_ts = 0;               // client: when the current request began
     uint32_t weight = 1;                   // client: requests the current one stands for
     bool request_reported = false;         // client: on_request already sent for it
-    bool ended = false;                    // a terminal verdict was already given
-    bool closed = false;                   // the socket is closing or closed
+    // client: nginx answered an error (413, 404...) before taking the body; what the
+    // client still sends is that body, and its leaving then aborts nothing.
+    bool refused = false;
+    bool ended = false;   // a terminal verdict was already given
+    bool closed = false;  // the socket is closing or closed
   };
 
   Conn& conn_for(uint64_t id, const ngxw_event_header& h, uint8_t side, const ngxw_endpoint& local,
@@ -74,6 +77,9 @@ class Correlator {
   const ConfigView* config_of(const Conn& c) const {
     return configs_ ? configs_->for_pid(c.tgid) : nullptr;
   }
+  // The place of a request nothing was matched for: none when the config is known,
+  // "(unknown)" when it is not.
+  Place no_place(const Conn& c) const { return config_of(c) ? Place{} : unknown_place(); }
   void evict_if_full();
 
   const ConfigLookup* configs_;

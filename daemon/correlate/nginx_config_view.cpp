@@ -37,11 +37,36 @@ Place NginxConfigView::compute_place(const nginx::Location& loc) const {
   return p;
 }
 
+const nginx::Server* NginxConfigView::server_without_port(const std::string& ip,
+                                                          std::string_view host) const {
+  // A request head the kernel kept and sent only when the connection closed carries
+  // no local port (the socket was already unhashed): every port this config listens
+  // on is a candidate, and the answer stands only when they all agree.
+  std::set<uint16_t> ports;
+  for (const auto& srv : config_->servers())
+    for (const auto& l : srv->listens) ports.insert(l.port);
+  std::set<const nginx::Server*> candidates;
+  for (uint16_t port : ports)
+    if (const nginx::Server* s = nginx::select_server(*config_, ip, port, host))
+      candidates.insert(s);
+  if (candidates.size() == 1) return *candidates.begin();
+  // Ports disagree (each has its own default server): the one that names the host.
+  const nginx::Server* named = nullptr;
+  for (const nginx::Server* s : candidates)
+    for (const auto& n : s->names)
+      if (n.name == host) {
+        if (named && named != s) return nullptr;
+        named = s;
+      }
+  return named;
+}
+
 std::optional<Place> NginxConfigView::for_client_request(const ngxw_endpoint& local,
                                                          std::string_view host,
                                                          std::string_view path) const {
   const nginx::Server* server =
-      nginx::select_server(*config_, format_address(local), local.port, host);
+      local.port ? nginx::select_server(*config_, format_address(local), local.port, host)
+                 : server_without_port(format_address(local), host);
   if (!server) return std::nullopt;
   nginx::RequestMatch m = nginx::match_request(*server, path);
   if (!m.valid || !m.match.location) return Place{"", server_label(*server), ""};

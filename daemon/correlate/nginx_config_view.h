@@ -34,6 +34,8 @@ class NginxConfigView : public ConfigView {
 
  private:
   Place place_of(const nginx::Location& loc) const;
+  // The server a request goes to when the kernel could not say the local port.
+  const nginx::Server* server_without_port(const std::string& ip, std::string_view host) const;
   Place compute_place(const nginx::Location& loc) const;
   Timeouts compute_timeouts(const nginx::Location& loc) const;
 

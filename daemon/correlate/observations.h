@@ -35,6 +35,10 @@ struct FailureObservation {
   // keepalive_race: how long the pooled connection was idle before the request that
   // met the close (an RST or a FIN: the race often ends in a FIN).
   std::optional<double> keepalive_idle_s;
+  // A POST/PUT/PATCH whose request had fully reached the backend: it may have run
+  // although the client got an error (detect/duplicate_risk.h). method: its class.
+  bool duplicate_risk = false;
+  std::string method;
 };
 
 struct ClientStatusObservation {

@@ -63,12 +63,11 @@ class TraceConfigs : public ConfigLookup {
 
 }  // namespace
 
-ReplayResult replay_trace(const std::string& path, ObservationSink& sink,
-                          const ReplayHooks& hooks) {
+ReplayResult replay_from(const TraceReader& read, ObservationSink& sink, const ReplayHooks& hooks) {
   ReplayResult result;
   std::unique_ptr<TraceConfigs> configs;
   std::unique_ptr<Correlator> correlator;
-  result.error = read_trace(path, result.header, [&](std::span<const uint8_t> r) {
+  result.error = read(result.header, [&](std::span<const uint8_t> r) {
     if (!correlator) {  // the header (with the config snapshot) is read by now
       configs = std::make_unique<TraceConfigs>(result.header.snapshot);
       correlator = std::make_unique<Correlator>(configs.get(), &sink);
@@ -85,6 +84,12 @@ ReplayResult replay_trace(const std::string& path, ObservationSink& sink,
   });
   result.events = correlator ? correlator->stats().events : 0;
   return result;
+}
+
+ReplayResult replay_trace(const std::string& path, ObservationSink& sink,
+                          const ReplayHooks& hooks) {
+  return replay_from(
+      [&path](TraceHeader& h, const RecordFn& fn) { return read_trace(path, h, fn); }, sink, hooks);
 }
 
 }  // namespace ngxwatch

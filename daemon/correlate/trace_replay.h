@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 
 #include "correlate/config_view.h"
@@ -33,5 +34,11 @@ struct ReplayHooks {
 
 ReplayResult replay_trace(const std::string& path, ObservationSink& sink,
                           const ReplayHooks& hooks = {});
+
+// The same over any reader of a trace (read_trace_bytes for a buffer: the fuzz target).
+using RecordFn = std::function<void(std::span<const uint8_t>)>;
+using TraceReader = std::function<std::string(TraceHeader&, const RecordFn&)>;
+ReplayResult replay_from(const TraceReader& read, ObservationSink& sink,
+                         const ReplayHooks& hooks = {});
 
 }  // namespace ngxwatch

@@ -10,7 +10,7 @@ namespace {
 constexpr uint64_t kTickNs = 250000000ull;
 }  // namespace
 
-ReplayResult replay_with_detectors(const std::string& path, ObservationSink& sink,
+ReplayResult replay_with_detectors(const TraceReader& read, ObservationSink& sink,
                                    Detectors& detectors) {
   TeeSink sinks({&sink, &detectors});
   uint64_t next_tick = 0;
@@ -27,7 +27,14 @@ ReplayResult replay_with_detectors(const std::string& path, ObservationSink& sin
       next_tick = now + kTickNs;
     }
   };
-  return replay_trace(path, sinks, hooks);
+  return replay_from(read, sinks, hooks);
+}
+
+ReplayResult replay_with_detectors(const std::string& path, ObservationSink& sink,
+                                   Detectors& detectors) {
+  return replay_with_detectors(
+      [&path](TraceHeader& h, const RecordFn& fn) { return read_trace(path, h, fn); }, sink,
+      detectors);
 }
 
 }  // namespace ngxwatch

@@ -14,5 +14,7 @@ namespace ngxwatch {
 // they were constructed to send them).
 ReplayResult replay_with_detectors(const std::string& path, ObservationSink& sink,
                                    Detectors& detectors);
+ReplayResult replay_with_detectors(const TraceReader& read, ObservationSink& sink,
+                                   Detectors& detectors);
 
 }  // namespace ngxwatch

@@ -34,6 +34,21 @@ void WorkerExhaustionDetector::close_conn(uint64_t sock) {
   conns_.erase(it);
 }
 
+size_t WorkerExhaustionDetector::slack(int limit) {
+  // nginx's own sockets (listeners, the channel to the master) take slots the kernel
+  // does not show as connections: a few, more for a large table with many listeners.
+  return 4 + static_cast<size_t>(limit) / 64;
+}
+
+std::pair<uint32_t, size_t> WorkerExhaustionDetector::fullest(const ConfigView* cfg) const {
+  // The refused socket carries the listener's owner, not the worker that refused it:
+  // judge by the fullest process running the same configuration (the same master).
+  std::pair<uint32_t, size_t> best{0, 0};
+  for (const auto& [tgid, n] : open_)
+    if (n > best.second && configs_->for_pid(tgid) == cfg) best = {tgid, n};
+  return best;
+}
+
 void WorkerExhaustionDetector::on_close(const ngxw_conn_event& e) {
   close_conn(e.sock_id);
   if (e.side != NGXW_SIDE_CLIENT || e.origin != NGXW_ORIGIN_NGINX) return;
@@ -43,22 +58,28 @@ void WorkerExhaustionDetector::on_close(const ngxw_conn_event& e) {
   // close has origin peer.)
   if (e.stats.bytes_recv != 0 || e.stats.opened_ns == 0 || e.hdr.ts_ns < e.stats.opened_ns) return;
   if (e.hdr.ts_ns - e.stats.opened_ns > static_cast<uint64_t>(o_.refuse_within_s * 1e9)) return;
+  // A verdict that pages someone must rest on the measurement it names: only a worker
+  // whose table is (nearly) full refuses. Anything else that closes unread (a probe, a
+  // listener handing over, an accept the kernel reported late) is not exhaustion.
+  const ConfigView* cfg = configs_ ? configs_->for_pid(e.hdr.tgid) : nullptr;
+  auto limit = cfg ? cfg->worker_connections() : std::nullopt;
+  if (!limit) return;
+  auto [worker, open_now] = fullest(cfg);
+  if (open_now + slack(*limit) < static_cast<size_t>(*limit)) return;
   ++refused_;
   refusals_.push_back(e.hdr.ts_ns);
   if (!failures_) return;
   Place place;
-  const ConfigView* cfg = configs_ ? configs_->for_pid(e.hdr.tgid) : nullptr;
-  if (cfg) {
-    // No request was read: only the server the address leads to is known.
-    if (auto p = cfg->for_client_request(e.local, "", "/")) place.server = p->server;
-  }
+  // No request was read: only the server the address leads to is known.
+  if (auto p = cfg->for_client_request(e.local, "", "/")) place.server = p->server;
   FailureObservation f;
   f.place = place;
   f.phase = "accept";
   f.cause = "worker_connections_exhausted";
   f.evidence = "nginx closed an accepted connection unread after " +
                std::to_string((e.hdr.ts_ns - e.stats.opened_ns) / 1000) +
-               " us: no free worker connection";
+               " us: no free worker connection (worker " + std::to_string(worker) + " held " +
+               std::to_string(open_now) + " of worker_connections " + std::to_string(*limit) + ")";
   f.ts_ns = e.hdr.ts_ns;
   failures_->on_failure(f);
 }

@@ -55,6 +55,8 @@ class WorkerExhaustionDetector {
   void open_conn(uint64_t sock, uint32_t tgid);
   void close_conn(uint64_t sock);
   void on_close(const ngxw_conn_event& e);
+  static size_t slack(int limit);
+  std::pair<uint32_t, size_t> fullest(const ConfigView* cfg) const;
 
   ObservationSink* failures_;
   WorkerExhaustionOptions o_;

@@ -36,6 +36,11 @@ Metrics::Metrics(size_t max_locations)
                     .Name("ngxwatch_failures_total")
                     .Help("Failed request attempts by the classifier's cause")
                     .Register(*registry_)),
+      duplicate_risk_(BuildCounter()
+                          .Name("ngxwatch_duplicate_risk_total")
+                          .Help("Failed POST/PUT/PATCH whose request had fully reached the "
+                                "backend: it may have run although the client got an error")
+                          .Register(*registry_)),
       client_visible_(BuildCounter()
                           .Name("ngxwatch_client_visible_errors_total")
                           .Help("502/504/499/413 answered to clients after a failure")
@@ -139,6 +144,14 @@ void Metrics::on_failure(const FailureObservation& f) {
             {"location", location},
             {"cause", f.cause}})
       .Increment();
+  if (f.duplicate_risk) {
+    duplicate_risk_
+        .Add({{"upstream", f.place.upstream},
+              {"server", f.place.server},
+              {"location", location},
+              {"cause", f.cause}})
+        .Increment();
+  }
   if (!f.error.empty()) {
     upstream_errors_
         .Add({{"upstream", f.place.upstream},

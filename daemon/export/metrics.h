@@ -51,6 +51,7 @@ class Metrics : public prometheus::Collectable, public ObservationSink {
   prometheus::Family<prometheus::Counter>& resets_;
   prometheus::Family<prometheus::Counter>& upstream_errors_;
   prometheus::Family<prometheus::Counter>& failures_;
+  prometheus::Family<prometheus::Counter>& duplicate_risk_;
   prometheus::Family<prometheus::Counter>& client_visible_;
   prometheus::Family<prometheus::Counter>& retries_absorbed_;
   prometheus::Family<prometheus::Histogram>& reset_age_;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "export/finding_json.h"
+
 namespace ngxwatch {
 
 namespace {
@@ -28,6 +30,11 @@ void Summary::on_failure(const FailureObservation& f) {
     row.request = f.request;
   }
   row.non_idempotent = row.non_idempotent || !f.idempotent;
+  if (f.duplicate_risk) {
+    ++row.duplicate_risk;
+    if (!f.method.empty() && row.risky_methods.find(f.method) == std::string::npos)
+      row.risky_methods += (row.risky_methods.empty() ? "" : ",") + f.method;
+  }
 }
 
 void Summary::on_client_visible(const ClientStatusObservation& s) {
@@ -58,6 +65,20 @@ std::string Summary::text() const {
     out << "  " << or_dash(upstream) << "  " << or_dash(server) << "  " << or_dash(location) << "  "
         << cause << ": " << row.count << " in " << row.phase << "\n"
         << "      e.g. " << row.request << ": " << row.evidence << "\n";
+  }
+  bool risk = std::any_of(failures_.begin(), failures_.end(),
+                          [](const auto& kv) { return kv.second.duplicate_risk > 0; });
+  if (risk) {
+    out << "MAY HAVE BEEN PROCESSED TWICE (request fully sent to the backend before the "
+           "failure; the client got an error and may retry)\n";
+    for (const auto& [k, row] : failures_) {
+      if (!row.duplicate_risk) continue;
+      const auto& [upstream, server, location, cause] = k;
+      out << "  " << or_dash(upstream) << "  " << or_dash(server) << "  " << or_dash(location)
+          << "  " << cause << ": " << row.duplicate_risk << " " << row.risky_methods << "\n";
+    }
+    out << "  fix: idempotency keys on the backend for these endpoints; keep non_idempotent "
+           "out of proxy_next_upstream\n";
   }
   out << "RESETS (side origin / upstream peer / server location / phase: count)\n";
   for (const auto& [k, row] : resets_) {
@@ -119,6 +140,18 @@ std::string Summary::json(uint64_t events, uint64_t bad_records) const {
   j["retries_absorbed"] = nlohmann::json::array();
   for (const auto& [k, n] : absorbed_)
     j["retries_absorbed"].push_back({{"upstream", k.first}, {"location", k.second}, {"count", n}});
+  j["duplicate_risk"] = nlohmann::json::array();
+  for (const auto& [k, row] : failures_) {
+    if (!row.duplicate_risk) continue;
+    const auto& [upstream, server, location, cause] = k;
+    j["duplicate_risk"].push_back({{"upstream", upstream},
+                                   {"server", server},
+                                   {"location", location},
+                                   {"cause", cause},
+                                   {"count", row.duplicate_risk},
+                                   {"methods", row.risky_methods}});
+  }
+  j["findings"] = findings_json(findings_);
   return j.dump(2) + "\n";
 }
 

@@ -35,6 +35,8 @@ class Summary : public ObservationSink {
     std::string evidence;  // of the first one
     std::string request;   // redacted
     bool non_idempotent = false;
+    uint64_t duplicate_risk = 0;  // of them, may have run on the backend
+    std::string risky_methods;    // their methods ("POST,PATCH")
   };
   // side, origin, upstream, peer, server, location, phase
   using ResetKey = std::tuple<std::string, std::string, std::string, std::string, std::string,

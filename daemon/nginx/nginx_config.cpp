@@ -1,5 +1,6 @@
 #include "nginx/nginx_config.h"
 
+#include "nginx/binary_info.h"
 #include "nginx/run_process.h"
 
 namespace ngxwatch::nginx {
@@ -9,6 +10,13 @@ namespace {
 // nginx reports failures on stderr as "nginx: [emerg] message in file:line"; pick the
 // most severe line so callers can show exactly what nginx said.
 std::string error_line(const std::string& err) {
+  // [emerg] first: run unprivileged, nginx may also [alert] that it cannot open its
+  // default error log, which is not why the test failed.
+  if (size_t at = err.find("[emerg]"); at != std::string::npos) {
+    size_t bol = err.rfind('\n', at);
+    bol = bol == std::string::npos ? 0 : bol + 1;
+    return err.substr(bol, err.find('\n', at) - bol);
+  }
   std::string fallback;
   size_t pos = 0;
   while (pos < err.size()) {
@@ -41,8 +49,12 @@ Config load_from_dump(std::string_view nginx_T_text, const BuildInfo& build) {
 }
 
 NginxTResult run_nginx_T(const std::string& binary, const std::string& conf,
-                         const std::string& prefix) {
+                         const std::string& prefix, const std::vector<std::string>& globals) {
   std::vector<std::string> argv = {binary, "-T", "-q", "-c", conf};
+  for (const std::string& g : globals) {
+    argv.push_back("-g");
+    argv.push_back(g);
+  }
   if (!prefix.empty()) {
     argv.push_back("-p");
     argv.push_back(prefix);
@@ -64,9 +76,6 @@ NginxTResult run_nginx_T(const std::string& binary, const std::string& conf,
   return r;
 }
 
-BuildInfo run_nginx_V(const std::string& binary) {
-  ProcessResult p = run_process({binary, "-V"});
-  return parse_nginx_V(p.err + p.out);
-}
+BuildInfo build_info_of(const std::string& binary) { return read_binary_info(binary).build; }
 
 }  // namespace ngxwatch::nginx

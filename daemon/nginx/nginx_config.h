@@ -2,6 +2,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "nginx/build_info.h"
 #include "nginx/config_model.h"
@@ -24,11 +25,14 @@ struct NginxTResult {
   std::string error;  // nginx's own error line ("nginx: [emerg] ... in /x:3") when not
 };
 
-// Runs `binary -T -q -c conf [-p prefix]` and returns the dump or nginx's error.
+// Runs `binary -T -q -c conf [-p prefix] [-g directives...]` unprivileged (run_process.h)
+// and returns the dump or nginx's error.
 NginxTResult run_nginx_T(const std::string& binary, const std::string& conf,
-                         const std::string& prefix = "");
+                         const std::string& prefix = "",
+                         const std::vector<std::string>& globals = {});
 
-// Runs `binary -V` and parses it (see parse_nginx_V); defaults when it cannot run.
-BuildInfo run_nginx_V(const std::string& binary);
+// What `binary -V` would say, read from its bytes (binary_info.h), never by running it;
+// defaults when it is not nginx.
+BuildInfo build_info_of(const std::string& binary);
 
 }  // namespace ngxwatch::nginx

@@ -3,14 +3,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
-extern char** environ;
+#include "nginx/unprivileged_spawn.h"
 
 namespace ngxwatch::nginx {
 
@@ -44,21 +43,13 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
     ::close(out_pipe[1]);
     return r;
   }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv[0].c_str(), &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
+  // Only a checked nginx binary, without ngxwatch's privileges (unprivileged_spawn.h).
+  std::string why;
+  pid_t pid = spawn_unprivileged(argv, out_pipe[1], err_pipe[1], why);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
-  if (rc != 0) {
-    r.err = argv[0] + ": " + std::strerror(rc);
+  if (pid < 0) {
+    r.err = why;
     ::close(out_pipe[0]);
     ::close(err_pipe[0]);
     return r;

@@ -7,13 +7,16 @@
 #include <algorithm>
 
 #include "common/file_read.h"
+#include "nginx/binary_info.h"
 #include "nginx/config_error.h"
-#include "nginx/nginx_config.h"
+#include "proc/master_files.h"
 
 namespace ngxwatch {
 
 namespace {
 
+// The master's executable as it names it (a path in its own mount namespace): where
+// `suggest` looks for the nginx to run nginx -t with, after checking it on this host.
 std::string binary_of(const NginxProcess& p, const std::string& proc_root) {
   auto exe = read_link(proc_root + "/" + std::to_string(p.pid) + "/exe");
   if (!exe) return parse_master_args(p.cmdline).binary;
@@ -27,24 +30,22 @@ std::string binary_of(const NginxProcess& p, const std::string& proc_root) {
 
 MasterConfig load_master_config(const NginxProcess& master, const std::string& proc_root) {
   MasterConfig out;
-  std::string binary = binary_of(master, proc_root);
+  std::string dir = proc_root + "/" + std::to_string(master.pid);
   MasterArgs args = parse_master_args(master.cmdline);
-  out.binary = binary;
+  out.binary = binary_of(master, proc_root);
   out.prefix = args.prefix;
-  nginx::BuildInfo build = nginx::run_nginx_V(binary);
-  std::string conf = args.conf_path.empty() ? build.conf_path : args.conf_path;
+  // Nothing found on the host is executed: the build paths come from the binary's
+  // bytes, the files are parsed here, through the master's own root.
+  nginx::BinaryInfo binary = nginx::cached_binary_info(dir + "/exe");
+  if (!binary.is_nginx) {
+    out.error = binary.why;
+    return out;
+  }
   try {
-    nginx::NginxTResult dump = nginx::run_nginx_T(binary, conf, args.prefix);
-    if (dump.ok) {
-      out.dump = dump.text;
-      out.view = std::make_shared<NginxConfigView>(
-          std::make_shared<nginx::Config>(nginx::load_from_dump(dump.text, build)));
-      return out;
-    }
-    spdlog::warn("nginx -T failed for master {} ({}); reading {} directly", master.pid, dump.error,
-                 conf);
+    nginx::ParsedConfig parsed = read_master_files(dir + "/root", args, binary.build);
+    out.dump = dump_of(parsed);
     out.view = std::make_shared<NginxConfigView>(
-        std::make_shared<nginx::Config>(nginx::load_from_file(conf, args.prefix, build)));
+        std::make_shared<nginx::Config>(nginx::Config::build(std::move(parsed), binary.build)));
   } catch (const std::exception& e) {
     out.error = e.what();
   }
@@ -78,7 +79,13 @@ bool ConfigRegistry::update(const NginxSnapshot& snap) {
     auto proc = std::find_if(snap.processes.begin(), snap.processes.end(),
                              [wanted](const NginxProcess& p) { return p.pid == wanted; });
     if (proc == snap.processes.end()) continue;
-    Known k{key, load_master_config(*proc)};
+    // The same process keeps its arguments (a master shutting down may show an empty
+    // cmdline), and a re-read that fails keeps what was read before.
+    NginxProcess same = *proc;
+    if (it != masters_.end()) same.cmdline = it->second.cmdline;
+    Known k{key, load_master_config(same), same.cmdline};
+    if (!k.config.view && it != masters_.end() && it->second.config.view)
+      k.config = it->second.config;
     if (k.config.view)
       spdlog::info("nginx master {}: configuration loaded ({} servers, {} upstreams)", master,
                    k.config.view->config().servers().size(),
@@ -89,24 +96,11 @@ bool ConfigRegistry::update(const NginxSnapshot& snap) {
     changed = true;
   }
   changed = changed || next.size() != masters_.size();
-  masters_ = std::move(next);
+  std::swap(masters_, next);
+  changed = retire(next) || changed;
   if (!changed) return false;
 
-  auto set = std::make_shared<ConfigSet>();
-  for (const auto& p : snap.processes) {
-    auto it = masters_.find(p.master);
-    set->snapshot.masters[static_cast<uint32_t>(p.pid)] = static_cast<uint32_t>(p.master);
-    if (it != masters_.end() && it->second.config.view)
-      set->by_pid[static_cast<uint32_t>(p.pid)] = it->second.config.view;
-  }
-  for (const auto& [master, known] : masters_) {
-    if (!known.config.dump.empty())
-      set->snapshot.configs[static_cast<uint32_t>(master)] = known.config.dump;
-    if (known.config.view)
-      set->commands[known.config.view.get()] = {known.config.binary, known.config.prefix};
-  }
-  set->masters = masters_.size();
-  if (masters_.size() == 1) set->only = masters_.begin()->second.config.view;
+  auto set = build_set(snap);
   std::lock_guard<std::mutex> lk(mu_);
   current_ = set;
   ++version_;

@@ -9,7 +9,12 @@
 #include <map>
 #include <set>
 
+#include <spdlog/spdlog.h>
+
+#include <mutex>
+
 #include "common/file_read.h"
+#include "nginx/binary_info.h"
 
 namespace ngxwatch {
 
@@ -44,6 +49,37 @@ bool is_zero(const uint8_t* a) {
   return same_addr(a, zero);
 }
 
+// Anyone can name a program nginx or call prctl(PR_SET_NAME, "nginx"): a process is
+// nginx only if its executable is (nginx/binary_info.h). Each lookalike is logged once
+// while it lives; the tracker then drops it from the kernel filter like an exited pid.
+class Lookalikes {
+ public:
+  bool genuine(int pid, const std::string& dir) {
+    nginx::BinaryInfo info = nginx::cached_binary_info(dir + "/exe");
+    std::lock_guard lock(mu_);
+    seen_.insert(pid);
+    if (info.is_nginx) return true;
+    if (logged_.insert(pid).second)
+      spdlog::warn("process {} ignored: its name says nginx but {}", pid, info.why);
+    return false;
+  }
+  // Forgets pids that are gone, so a reused pid is judged (and logged) afresh.
+  void end_scan() {
+    std::lock_guard lock(mu_);
+    std::erase_if(logged_, [this](int pid) { return !seen_.count(pid); });
+    seen_.clear();
+  }
+
+ private:
+  std::mutex mu_;
+  std::set<int> logged_, seen_;
+};
+
+Lookalikes& lookalikes() {
+  static Lookalikes l;
+  return l;
+}
+
 }  // namespace
 
 bool is_nginx_comm(const std::string& comm) { return comm.rfind("nginx", 0) == 0; }
@@ -69,6 +105,7 @@ NginxSnapshot scan_nginx_processes(const std::string& proc_root) {
     if (!comm) continue;
     if (!comm->empty() && comm->back() == '\n') comm->pop_back();
     if (!is_nginx_comm(*comm)) continue;
+    if (!lookalikes().genuine(std::stoi(name), dir)) continue;
     auto stat = read_file(dir + "/stat");
     auto cmdline = read_file(dir + "/cmdline");
     if (!stat || !cmdline) continue;  // exited while we looked
@@ -81,6 +118,7 @@ NginxSnapshot scan_nginx_processes(const std::string& proc_root) {
     std::replace(p.cmdline.begin(), p.cmdline.end(), '\0', ' ');
     snap.processes.push_back(std::move(p));
   }
+  lookalikes().end_scan();
   std::map<int, int> parent;
   for (const auto& p : snap.processes) parent[p.pid] = p.ppid;
   for (auto& p : snap.processes) {

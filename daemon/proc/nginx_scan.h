@@ -34,6 +34,8 @@ struct NginxSnapshot {
 };
 
 // comm beginning with "nginx" (nginx, nginx-debug): what the kernel filter uses too.
+// Only a first sieve: scan_nginx_processes keeps a process only if its executable is
+// nginx (nginx/binary_info.h), and logs once each process it ignores.
 bool is_nginx_comm(const std::string& comm);
 
 NginxSnapshot scan_nginx_processes(const std::string& proc_root = "/proc");

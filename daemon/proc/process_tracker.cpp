@@ -1,13 +1,29 @@
 #include "proc/process_tracker.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <set>
 
 namespace ngxwatch {
 
-unsigned ProcessTracker::start() {
+namespace {
+
+// The nginx processes of the host, without the daemon's own children (`nginx -V`/`-T`
+// and `nginx -t` it runs to read or verify a config): each would look like a new
+// master, and reading it would start another.
+NginxSnapshot scan_without_own_children() {
   NginxSnapshot snap = scan_nginx_processes();
+  const int self = static_cast<int>(::getpid());
+  std::erase_if(snap.processes, [self](const NginxProcess& p) { return p.ppid == self; });
+  return snap;
+}
+
+}  // namespace
+
+unsigned ProcessTracker::start() {
+  NginxSnapshot snap = scan_without_own_children();
   for (const auto& p : snap.processes)
     maps_.add_nginx_pid(static_cast<uint32_t>(p.pid), static_cast<uint32_t>(p.ppid));
   NginxSockets socks = scan_nginx_sockets(snap);
@@ -50,7 +66,7 @@ void ProcessTracker::set_interval(std::chrono::milliseconds interval) {
 }
 
 void ProcessTracker::reconcile() {
-  NginxSnapshot snap = scan_nginx_processes();
+  NginxSnapshot snap = scan_without_own_children();
   std::set<uint32_t> alive;
   for (const auto& p : snap.processes) {
     alive.insert(static_cast<uint32_t>(p.pid));

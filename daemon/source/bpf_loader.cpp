@@ -299,7 +299,9 @@ void BpfLoader::load_capture(const BpfOptions& opts) {
     } else if (try_capture(*b, opts, &why)) {
       capture_backend_ = b->name;
       spdlog::info("capture backend: {} ({})", b->name,
-                   tried.empty() ? "cheapest this kernel offers" : tried);
+                   opts.capture != CaptureChoice::Auto ? "chosen by --capture-backend"
+                   : tried.empty()                     ? "cheapest this kernel offers"
+                                                       : tried);
       set_feature("request_capture", true, "");
       return;
     }
@@ -339,8 +341,10 @@ void BpfLoader::attach_temp_uprobes() {
 std::vector<ProgramInfo> BpfLoader::programs() const {
   std::vector<ProgramInfo> out;
   for (const auto& obj : objects_)
-    for (const std::string& p : obj->loaded_programs())
-      out.push_back({obj->name(), p, obj->verified_insns(p)});
+    for (const std::string& p : obj->loaded_programs()) {
+      BpfObject::Stats st = obj->stats(p);
+      out.push_back({obj->name(), p, st.verified_insns, st.run_time_ns, st.run_cnt});
+    }
   return out;
 }
 
@@ -348,6 +352,13 @@ bool BpfLoader::any_reset_probe_attached() const {
   for (const ProbeStatus& p : probes_)
     if ((p.name == "tcp_receive_reset" || p.name == "tcp_send_reset") && p.attached) return true;
   return false;
+}
+
+nlohmann::json kernel_summary(const BpfLoader& bpf) {
+  nlohmann::json unavailable = nlohmann::json::array();
+  for (const FeatureStatus& f : bpf.features())
+    if (!f.available) unavailable.push_back(f.name + ": " + f.why);
+  return {{"capture_backend", bpf.capture_backend()}, {"unavailable", unavailable}};
 }
 
 void BpfLoader::set_seeds_pending(unsigned n) {

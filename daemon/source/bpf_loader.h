@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,7 @@ struct FeatureStatus {
 struct ProgramInfo {
   std::string object, program;
   unsigned verified_insns = 0;
+  uint64_t run_time_ns = 0, run_cnt = 0;  // kernel.bpf_stats_enabled=1 only
 };
 
 struct BpfOptions {
@@ -84,5 +86,8 @@ class BpfLoader {
   BpfObject* temp_files_ = nullptr;
   size_t ringbuf_bytes_ = 0;
 };
+
+// {"capture_backend": "fentry", "unavailable": ["temp_files: why", ...]} for the API.
+nlohmann::json kernel_summary(const BpfLoader& bpf);
 
 }  // namespace ngxwatch

@@ -185,13 +185,17 @@ std::vector<std::string> BpfObject::loaded_programs() const {
   return out;
 }
 
-unsigned BpfObject::verified_insns(const std::string& prog) const {
+BpfObject::Stats BpfObject::stats(const std::string& prog) const {
   bpf_program* p = program(prog);
-  if (!p || bpf_program__fd(p) < 0) return 0;
+  if (!p || bpf_program__fd(p) < 0) return {};
   bpf_prog_info info{};
   uint32_t len = sizeof(info);
-  if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) != 0) return 0;
-  return info.verified_insns;
+  if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) != 0) return {};
+  return {info.verified_insns, info.run_time_ns, info.run_cnt};
+}
+
+unsigned BpfObject::verified_insns(const std::string& prog) const {
+  return stats(prog).verified_insns;
 }
 
 }  // namespace ngxwatch

@@ -62,6 +62,12 @@ class BpfObject {
                             const std::string& func, bool retprobe);
   // Names of the programs this object loaded.
   std::vector<std::string> loaded_programs() const;
+  // The kernel's figures of a loaded program (bpf_prog_info).
+  struct Stats {
+    unsigned verified_insns = 0;
+    uint64_t run_time_ns = 0, run_cnt = 0;
+  };
+  Stats stats(const std::string& prog) const;
   // The verifier's instruction count of a loaded program.
   unsigned verified_insns(const std::string& prog) const;
 

@@ -57,4 +57,15 @@ uint64_t event_time_ns(const Event& e) {
   return std::visit([](const auto& v) { return v.hdr.ts_ns; }, e);
 }
 
+uint32_t event_pid(const Event& e) {
+  return std::visit([](const auto& v) { return v.hdr.tgid; }, e);
+}
+
+bool is_proc_record(std::span<const uint8_t> bytes) {
+  ngxw_event_header h;
+  if (bytes.size() < sizeof(h)) return false;
+  std::memcpy(&h, bytes.data(), sizeof(h));
+  return h.type == NGXW_EV_PROC;
+}
+
 }  // namespace ngxwatch

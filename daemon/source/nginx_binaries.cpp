@@ -4,6 +4,7 @@
 #include <set>
 
 #include "common/file_read.h"
+#include "nginx/binary_info.h"
 
 namespace ngxwatch {
 
@@ -24,6 +25,8 @@ std::vector<std::string> find_nginx_binaries(const std::string& proc_root) {
     if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
     auto comm = read_file((entry.path() / "comm").string());
     if (!comm || comm->rfind("nginx", 0) != 0) continue;
+    // Only an executable that is nginx (anyone can call a process nginx).
+    if (!nginx::cached_binary_info((entry.path() / "exe").string()).is_nginx) continue;
     add(entry.path() / "exe");
   }
   return {found.begin(), found.end()};

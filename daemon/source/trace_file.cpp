@@ -23,29 +23,34 @@ constexpr uint32_t kMaxConfig = 64u << 20;  // an nginx -T dump of a huge config
 
 void put_u32(std::FILE* f, uint32_t v) { std::fwrite(&v, sizeof(v), 1, f); }
 
+void write_header(std::FILE* f, const TraceSnapshot& snapshot) {
+  std::fwrite(kMagic, sizeof(kMagic), 1, f);
+  put_u32(f, NGXW_EVENT_VERSION);
+  put_u32(f, static_cast<uint32_t>(snapshot.configs.size()));
+  for (const auto& [master, text] : snapshot.configs) {
+    put_u32(f, master);
+    put_u32(f, static_cast<uint32_t>(text.size()));
+    std::fwrite(text.data(), 1, text.size(), f);
+  }
+  put_u32(f, static_cast<uint32_t>(snapshot.masters.size()));
+  for (const auto& [pid, master] : snapshot.masters) {
+    put_u32(f, pid);
+    put_u32(f, master);
+  }
+}
+
 }  // namespace
 
 TraceWriter::TraceWriter(const std::string& path, const TraceSnapshot& snapshot)
-    : path_(path), buffer_(1 << 20) {
+    : path_(path), buffer_(1 << 20), snapshot_(snapshot) {
   f_ = std::fopen(path.c_str(), "wb");
   if (!f_) {
     error_ = path + ": " + std::strerror(errno);
     return;
   }
   std::setvbuf(f_, buffer_.data(), _IOFBF, buffer_.size());
-  std::fwrite(kMagic, sizeof(kMagic), 1, f_);
-  put_u32(f_, NGXW_EVENT_VERSION);
-  put_u32(f_, static_cast<uint32_t>(snapshot.configs.size()));
-  for (const auto& [master, text] : snapshot.configs) {
-    put_u32(f_, master);
-    put_u32(f_, static_cast<uint32_t>(text.size()));
-    std::fwrite(text.data(), 1, text.size(), f_);
-  }
-  put_u32(f_, static_cast<uint32_t>(snapshot.masters.size()));
-  for (const auto& [pid, master] : snapshot.masters) {
-    put_u32(f_, pid);
-    put_u32(f_, master);
-  }
+  write_header(f_, snapshot);
+  header_end_ = std::ftell(f_);
 }
 
 TraceWriter::~TraceWriter() { close(); }
@@ -63,6 +68,32 @@ bool TraceWriter::close() {
   if (std::fclose(f_) != 0 && error_.empty()) error_ = path_ + ": " + std::strerror(errno);
   f_ = nullptr;
   return error_.empty();
+}
+
+bool TraceWriter::close(const TraceSnapshot& final_snapshot) {
+  if (!close()) return false;
+  if (final_snapshot == snapshot_) return true;
+  // Masters that started (or reloaded) while recording: the header is rewritten with
+  // every config seen, the records copied behind it once.
+  std::string tmp = path_ + ".tmp";
+  std::FILE* in = std::fopen(path_.c_str(), "rb");
+  std::FILE* out = in ? std::fopen(tmp.c_str(), "wb") : nullptr;
+  bool ok = in && out && std::fseek(in, header_end_, SEEK_SET) == 0;
+  if (ok) {
+    write_header(out, final_snapshot);
+    std::vector<char> chunk(1 << 20);
+    size_t n;
+    while ((n = std::fread(chunk.data(), 1, chunk.size(), in)) > 0)
+      if (std::fwrite(chunk.data(), 1, n, out) != n) ok = false;
+    ok = ok && !std::ferror(in);
+  }
+  if (in) std::fclose(in);
+  if (out && std::fclose(out) != 0) ok = false;
+  if (ok && std::rename(tmp.c_str(), path_.c_str()) == 0) return true;
+  std::remove(tmp.c_str());
+  error_ = path_ +
+           ": could not add the configs of masters seen while recording: " + std::strerror(errno);
+  return false;
 }
 
 std::string read_trace_bytes(std::span<const uint8_t> bytes, const std::string& name,

@@ -25,6 +25,7 @@ namespace ngxwatch {
 struct TraceSnapshot {
   std::map<uint32_t, std::string> configs;  // master pid -> its `nginx -T`
   std::map<uint32_t, uint32_t> masters;     // nginx pid -> its master pid
+  bool operator==(const TraceSnapshot&) const = default;
 };
 
 class TraceWriter {
@@ -40,6 +41,9 @@ class TraceWriter {
   void write(std::span<const uint8_t> record);
   uint64_t records() const { return records_; }
   bool close();
+  // Closes with the header holding `final_snapshot` (every master seen while
+  // recording: one started later, a reload), rewriting the file if it changed.
+  bool close(const TraceSnapshot& final_snapshot);
 
  private:
   std::FILE* f_ = nullptr;
@@ -47,6 +51,8 @@ class TraceWriter {
   std::string error_;
   uint64_t records_ = 0;
   std::vector<char> buffer_;
+  TraceSnapshot snapshot_;  // what the header holds
+  long header_end_ = 0;
 };
 
 struct TraceHeader {

@@ -106,8 +106,9 @@ CLI::App* add_top_command(CLI::App& app, TopOptions& o) {
 int run_top(const TopOptions& o) {
   if (o.once || o.json) return run_once(o);
   if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-    std::fprintf(stderr, "ngxwatch top: not a terminal; use --once [--json] in scripts\n");
-    return 2;
+    // Piped or scripted: one snapshot is what such a reader can use.
+    std::fprintf(stderr, "ngxwatch top: not a terminal: one snapshot (--once) instead\n");
+    return run_once(o);
   }
   return run_live(o);
 }

@@ -164,12 +164,21 @@ std::vector<std::string> header_lines(const TopSnapshot& s, int width) {
     temp += t.path + " " + printf_string("%.0f%%", used) +
             (t.eta_s ? " full in " + format_age(*t.eta_s) : " not filling");
   }
-  std::string state = "storms " + std::to_string(s.active_storms) + "   " + temp + "   dropped " +
-                      format_count(s.dropped_events) + "   totals rst " +
+  std::string capture =
+      "capture " + (s.capture_backend.empty() ? std::string("OFF") : s.capture_backend) + "   ";
+  std::string state = capture + "storms " + std::to_string(s.active_storms) + "   " + temp +
+                      "   dropped " + format_count(s.dropped_events) + "   totals rst " +
                       format_count(s.total_resets) + " up-err " +
                       format_count(s.total_upstream_errors) + " cli-err " +
                       format_count(s.total_client_errors);
-  return {cut(rates, width), cut(state, width)};
+  // The count that matters to whoever owns the backend: requests that may have run twice.
+  if (s.total_duplicate_risk)
+    state = "may have run twice " + format_count(s.total_duplicate_risk) + "   " + state;
+  std::vector<std::string> lines = {cut(rates, width), cut(state, width)};
+  if (!s.config.empty()) lines.push_back(cut("config: " + s.config, width));
+  // A feature this kernel could not run changes what the rows can say: say it up front.
+  for (const std::string& u : s.unavailable) lines.push_back(cut("unavailable: " + u, width));
+  return lines;
 }
 
 std::string plain_table(const TopModel& m, int width) {
@@ -195,6 +204,11 @@ std::vector<std::string> detail_lines(const TopRow& r, int width) {
                         format_count(r.failures) + " failures), last " + format_age(r.last_age_s) +
                         " ago",
                     width));
+  if (r.duplicate_risk)
+    out.push_back(cut(format_count(r.duplicate_risk) +
+                          " POST/PUT/PATCH fully sent before the failure: the backend may have "
+                          "processed them although the client got an error (and will retry)",
+                      width));
   for (const auto& e : r.latest) {
     std::string l =
         right(format_age(e.age_s), 6) + " " + fit(e.kind, 8) + e.request + "  " + e.phase;
@@ -207,8 +221,9 @@ std::vector<std::string> detail_lines(const TopRow& r, int width) {
     if (!e.origin.empty()) l += "  by " + e.origin;
     out.push_back(cut(l, width));
     if (!e.cause.empty() || !e.evidence.empty())
-      out.push_back(
-          cut("         " + e.cause + (e.evidence.empty() ? "" : ": " + e.evidence), width));
+      out.push_back(cut("         " + e.cause + (e.evidence.empty() ? "" : ": " + e.evidence) +
+                            (e.duplicate_risk ? "  [may have run twice]" : ""),
+                        width));
   }
   out.push_back(
       cut("suggestion: " + (r.suggestion ? r.suggestion->title : std::string("none")), width));

@@ -68,9 +68,18 @@ std::optional<TopSnapshot> parse_snapshot(const json& j, std::string* error) {
     s.total_resets = count(h["totals"], "resets");
     s.total_upstream_errors = count(h["totals"], "upstream_errors");
     s.total_client_errors = count(h["totals"], "client_errors");
+    s.total_duplicate_risk = count(h["totals"], "duplicate_risk");
   }
   s.active_storms = count(h, "active_storms");
   s.dropped_events = count(j, "dropped_events");
+  if (j.contains("kernel") && j["kernel"].is_object()) {
+    const json& k = j["kernel"];
+    s.capture_backend = str(k, "capture_backend");
+    if (k.contains("unavailable") && k["unavailable"].is_array())
+      for (const auto& u : k["unavailable"])
+        if (u.is_string()) s.unavailable.push_back(u.get<std::string>());
+  }
+  s.config = str(j, "config");
   if (j.contains("temp_dirs") && j["temp_dirs"].is_array()) {
     double worst = 2;
     for (const auto& t : j["temp_dirs"]) {
@@ -94,6 +103,7 @@ std::optional<TopSnapshot> parse_snapshot(const json& j, std::string* error) {
                0,
                0,
                0,
+               0,
                {},
                num(r, "last_age_s"),
                {},
@@ -102,6 +112,7 @@ std::optional<TopSnapshot> parse_snapshot(const json& j, std::string* error) {
       row.total = count(r["totals"], "events");
       row.resets = count(r["totals"], "resets");
       row.failures = count(r["totals"], "failures");
+      row.duplicate_risk = count(r["totals"], "duplicate_risk");
     }
     if (r.contains("history") && r["history"].is_array())
       for (const auto& v : r["history"])
@@ -112,7 +123,8 @@ std::optional<TopSnapshot> parse_snapshot(const json& j, std::string* error) {
         row.latest.push_back(TopEvent{
             str(e, "kind"), num(e, "age_s"), str(e, "request"), str(e, "phase"), str(e, "cause"),
             str(e, "evidence"), str(e, "peer"), str(e, "side"), str(e, "origin"), str(e, "reason"),
-            num(e, "request_bytes"), num(e, "connection_age_s"), opt_num(e, "keepalive_idle_s")});
+            num(e, "request_bytes"), num(e, "connection_age_s"), opt_num(e, "keepalive_idle_s"),
+            e.value("duplicate_risk", false)});
       }
     s.rows.push_back(std::move(row));
   }

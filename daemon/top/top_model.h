@@ -24,6 +24,7 @@ struct TopEvent {
   double request_bytes = 0;
   double connection_age_s = 0;
   std::optional<double> keepalive_idle_s;
+  bool duplicate_risk = false;
 };
 
 struct TopSuggestion {
@@ -34,6 +35,7 @@ struct TopRow {
   std::string upstream, server, location, phase;
   TopRates rates;  // events (resets + failures) per second
   uint64_t total = 0, resets = 0, failures = 0;
+  uint64_t duplicate_risk = 0;    // failures that may have run on the backend
   std::vector<uint64_t> history;  // per second, oldest first
   double last_age_s = 0;
   std::vector<TopEvent> latest;  // newest first
@@ -51,11 +53,15 @@ struct TopSnapshot {
   double uptime_s = 0;
   TopRates resets, upstream_errors, client_errors;
   uint64_t total_resets = 0, total_upstream_errors = 0, total_client_errors = 0;
+  uint64_t total_duplicate_risk = 0;
   size_t active_storms = 0;
   std::optional<TopTempDir> fullest_temp_dir;  // least free space left
   uint64_t dropped_events = 0;
+  std::string capture_backend;           // "" when the kernel gave none
+  std::vector<std::string> unavailable;  // "feature: why", from the daemon's kernel
   std::vector<TopRow> rows;
   std::optional<TopSuggestion> suggestion;  // the daemon's most pressing one
+  std::string config;  // which nginx master's configuration the rows are judged against
 };
 
 // nullopt with *error when the JSON is not a snapshot (wrong version, missing fields).

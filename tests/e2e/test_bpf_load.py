@@ -54,6 +54,12 @@ def body(args, nginx_bin):
         for name, insns in progs.items():
             h.check(0 < insns <= MAX_VERIFIED, f"{name}: {insns} verified instructions")
     expect_spine(samples)
+    for name, insns in progs.items():
+        exported = h.metric_value(samples, "ngxwatch_bpf_verified_instructions", program=name)
+        h.check(exported == insns, f"{name}: /metrics says {exported} verified instructions, "
+                                   f"the log {insns}")
+        h.check(h.metric_value(samples, "ngxwatch_bpf_runs_total", program=name) is not None,
+                f"no ngxwatch_bpf_runs_total for {name}")
     gauges = backend_gauges(samples)
     in_use = [b for b, v in gauges.items() if v == 1]
     h.check(len(in_use) == 1 and all(v in (0, 1) for v in gauges.values()),

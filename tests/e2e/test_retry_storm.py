@@ -76,6 +76,7 @@ def body(args, nginx_bin):
 
     def drive(daemon, nginx):
         # A healthy burst of the same size: busy, not a storm.
+        seen_before = h.metric_sum(daemon.scrape(), "ngxwatch_requests_seen_total")
         threads, statuses = burst(port, "/ok/charge")
         flagged = False
         while any(th.is_alive() for th in threads):
@@ -85,6 +86,11 @@ def body(args, nginx_bin):
         time.sleep(1)
         flagged = flagged or storm_active(daemon, "/ok/") == 1
         h.check(not flagged, "a healthy burst of the same size was called a retry storm")
+        # Not vacuous: the daemon saw the healthy burst's requests.
+        seen = h.metric_sum(daemon.scrape(), "ngxwatch_requests_seen_total")
+        h.check(seen - seen_before >= len(statuses),
+                f"the daemon saw {seen - seen_before} requests of the {len(statuses)} of the "
+                "healthy burst: the negative check would judge nothing")
 
         onset = time.monotonic()
         threads, statuses = burst(port, "/pay/charge")
@@ -106,6 +112,9 @@ def body(args, nginx_bin):
         h.check(counted and counted >= 100, f"storm requests counted: {counted}")
         h.check(h.metric_value(s, "ngxwatch_findings", kind="retry_storm", severity="critical") == 0,
                 "the finding ends with the storm")
+        # The family exists now (/pay/'s series): /ok/ is absent from it or 0, never 1.
+        h.check(any(n == "ngxwatch_retry_storm_active" for n, _, _ in s),
+                "no ngxwatch_retry_storm_active family in the scrape")
         h.check(not storm_active(daemon, "/ok/"), "/ok/ still not a storm")
         print(f"storm detected after {detected_after:.1f} s, cleared {cleared_after:.1f} s after "
               f"it stopped; {int(counted)} storm requests")

@@ -40,6 +40,10 @@ def body(args, nginx_bin):
         h.check(got == N, f"want exactly {N} resets from {bad.address}, got {got}")
         healthy = h.metric_sum(samples, "ngxwatch_resets_total", peer=good.address)
         h.check(healthy == 0, f"healthy upstream {good.address} shows {healthy} resets")
+        # Not vacuous: the family is there (the bad peer's series) and the daemon saw the
+        # healthy requests too.
+        seen = h.metric_sum(samples, "ngxwatch_requests_seen_total")
+        h.check(seen >= 2 * N, f"the daemon saw {seen} requests of {2 * N}")
         all_upstream = h.metric_sum(samples, "ngxwatch_resets_total", side="upstream")
         h.check(all_upstream == N, f"upstream resets in total {all_upstream}, want {N}")
         h.check(h.metric_value(samples, "ngxwatch_nginx_workers") == others + 2,

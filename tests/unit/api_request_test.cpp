@@ -10,7 +10,9 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "api/api_request.h"
 #include "api/api_server.h"
@@ -97,5 +99,34 @@ TEST(ApiServer, SurvivesBadClientsAndUsesMode0660) {
   ASSERT_EQ(again.start(path, routes()), "");
   EXPECT_TRUE(client.get("snapshot", &err)) << err;
   again.stop();
+  std::filesystem::remove_all(dir);
+}
+
+// A slow resource (suggest: nginx -t per change) must not hold up snapshots: top asks
+// twice a second while a suggest request is being made.
+TEST(ApiServer, SlowRouteDoesNotBlockOthers) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("ngxwatch-api-slow-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "api.sock").string();
+  ApiRoutes r = routes();
+  r["suggest"] = [] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    return json{{"items", 2}};
+  };
+  ApiServer server;
+  ASSERT_EQ(server.start(path, r, {}, {"suggest"}), "");
+  std::string slow_reply;
+  std::thread slow([&] { slow_reply = talk(path, "{\"get\":\"suggest\"}\n"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // suggest is under way
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(json::parse(talk(path, "{\"get\":\"snapshot\"}\n"))["version"], 1);
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(took, std::chrono::milliseconds(500)) << "snapshot waited for suggest";
+  slow.join();
+  EXPECT_EQ(json::parse(slow_reply)["items"], 2);
+  // Pipelined on one connection: replies keep the request order.
+  EXPECT_EQ(json::parse(talk(path, "{\"get\":\"suggest\"}\n{\"get\":\"snapshot\"}\n"))["items"], 2);
+  server.stop();
   std::filesystem::remove_all(dir);
 }

@@ -353,3 +353,81 @@ TEST(CorrelatorSampling, AHeadSentForAnUpstreamLinksItsFailureToThatClient) {
   ASSERT_EQ(t.sink.visible.size(), 1u);
   EXPECT_EQ(t.sink.visible[0].place, kApi);
 }
+
+TEST(CorrelatorFirstPacket, WithoutTheMastersConfigThePlaceIsUnknownNotEmpty) {
+  // Delivered without a config (unreadable, or the wait for it ran out): "(unknown)",
+  // never "" (which reads as "no location matched").
+  Recorder sink;
+  SingleConfig none(nullptr);
+  Correlator corr(&none, &sink);
+  Trace t;  // only for its event builders
+  const std::string post =
+      "POST /upload/f HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 10485760\r\n\r\n";
+  auto open = t.conn(NGXW_EV_CONN_OPEN, 1, NGXW_SIDE_CLIENT);
+  corr.on_event(open);
+  ngxw_data_event d{};
+  d.hdr.type = NGXW_EV_DATA;
+  d.hdr.tgid = kWorker;
+  d.sock_id = 1;
+  d.side = NGXW_SIDE_CLIENT;
+  d.local = ep(80);
+  d.remote = ep(50000);
+  d.len = static_cast<uint16_t>(post.size());
+  std::memcpy(d.data, post.data(), post.size());
+  d.total = d.len;
+  d.request = 1;
+  corr.on_event(d);
+  const std::string answer = "HTTP/1.1 413 Request Entity Too Large\r\n\r\n";
+  d.outbound = 1;
+  d.len = static_cast<uint16_t>(answer.size());
+  std::memcpy(d.data, answer.data(), answer.size());
+  corr.on_event(d);
+  ASSERT_EQ(sink.failures.size(), 1u);
+  EXPECT_EQ(sink.failures[0].cause, "body_too_large");
+  EXPECT_EQ(sink.failures[0].place.location, "(unknown)");
+  EXPECT_EQ(sink.failures[0].place.server, "(unknown)");
+}
+
+TEST(CorrelatorTaxonomy, ClientLeavingAfterA413IsNoClientAbort) {
+  // nginx answered 413 on the head; the client kept sending (the kernel counts the
+  // rest of the body as a new message) and then closed: one failure, the 413.
+  Trace t;
+  t.open(1, NGXW_SIDE_CLIENT);
+  t.data(1, NGXW_SIDE_CLIENT, false,
+         "POST /upload/f HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 5000000\r\n\r\n");
+  t.data(1, NGXW_SIDE_CLIENT, true, "HTTP/1.1 413 Request Entity Too Large\r\n\r\n");
+  t.data(1, NGXW_SIDE_CLIENT, false, std::string(512, 'z'), 2);  // the body's rest
+  auto fin = t.conn(NGXW_EV_CONN_CLOSE, 1, NGXW_SIDE_CLIENT);
+  fin.origin = NGXW_ORIGIN_PEER;
+  fin.tcp_state = 9;  // LAST_ACK
+  fin.stats.requests = 2;
+  fin.stats.req_bytes_recv = 2048;
+  fin.stats.req_start_ns = t.now;
+  t.send(fin);
+  ASSERT_EQ(t.sink.failures.size(), 1u);
+  EXPECT_EQ(t.sink.failures[0].cause, "body_too_large");
+  ASSERT_EQ(t.sink.visible.size(), 1u);
+  EXPECT_EQ(t.sink.visible[0].status, 413);
+}
+
+TEST(CorrelatorTaxonomy, PostResetBeforeTheHeaderMayHaveRunTwiceAGetDoesNot) {
+  for (const std::string method : {"POST", "GET"}) {
+    Trace t;
+    const std::string head = method + " /api/pay HTTP/1.1\r\nHost: shop.test\r\n\r\n";
+    t.open(1, NGXW_SIDE_CLIENT);
+    t.data(1, NGXW_SIDE_CLIENT, false, head);
+    t.open(2, NGXW_SIDE_UPSTREAM);
+    t.data(2, NGXW_SIDE_UPSTREAM, true, head, 1, /*link=*/1);
+    auto rst = t.conn(NGXW_EV_RESET, 2, NGXW_SIDE_UPSTREAM);
+    rst.origin = NGXW_ORIGIN_PEER;
+    rst.tcp_state = 1;
+    rst.stats.requests = 1;
+    rst.stats.req_bytes_sent = head.size();
+    rst.stats.bytes_sent = head.size();
+    t.send(rst);
+    ASSERT_EQ(t.sink.failures.size(), 1u) << method;
+    EXPECT_EQ(t.sink.failures[0].cause, "upstream_reset_before_header");
+    EXPECT_EQ(t.sink.failures[0].duplicate_risk, method == "POST") << method;
+    EXPECT_EQ(t.sink.failures[0].method, method == "POST" ? "POST" : "");
+  }
+}

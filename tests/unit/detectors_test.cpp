@@ -201,6 +201,9 @@ TEST(WorkerExhaustion, RatioOfTheBusiestWorkerAndRefusals) {
   ASSERT_EQ(out.got.size(), 1u);
   EXPECT_EQ(out.got[0].cause, "worker_connections_exhausted");
   EXPECT_EQ(out.got[0].place.server, "exhaust");
+  // Both numbers the verdict rests on are in its evidence.
+  EXPECT_NE(out.got[0].evidence.find("held 15 of worker_connections 16"), std::string::npos)
+      << out.got[0].evidence;
   d.tick(3 * kSec);
   EXPECT_EQ(d.findings()[0].severity, "critical");
 
@@ -211,6 +214,29 @@ TEST(WorkerExhaustion, RatioOfTheBusiestWorkerAndRefusals) {
   d.tick(20 * kSec);
   EXPECT_DOUBLE_EQ(d.busiest_ratio(), 0);
   EXPECT_FALSE(d.findings()[0].active);
+}
+
+TEST(WorkerExhaustion, ClosedUnreadFarFromTheLimitIsNotExhaustion) {
+  // An upload reset upstream: nginx answers 502 and closes while a handful of
+  // connections are open; a connection it closes unread then is not a refusal.
+  FakeView view;
+  SingleConfig configs(&view);
+  Failures out;
+  WorkerExhaustionDetector d(&out);
+  d.set_configs(&configs);
+  for (uint64_t s = 1; s <= 3; ++s) {
+    d.on_event(conn(NGXW_EV_CONN_OPEN, s, 10, s * 1000, s * 1000));
+    d.on_event(data(s, 11, s * 1000 + 500));
+  }
+  d.on_event(conn(NGXW_EV_CONN_OPEN, 100, 10, 2 * kSec, 2 * kSec));
+  d.on_event(conn(NGXW_EV_CONN_CLOSE, 100, 10, 2 * kSec + 200000, 2 * kSec));
+  EXPECT_EQ(d.refused(), 0u);
+  EXPECT_TRUE(out.got.empty());
+  // And without a known worker_connections nothing can be judged.
+  WorkerExhaustionDetector blind(&out);
+  blind.on_event(conn(NGXW_EV_CONN_OPEN, 100, 10, 2 * kSec, 2 * kSec));
+  blind.on_event(conn(NGXW_EV_CONN_CLOSE, 100, 10, 2 * kSec + 200000, 2 * kSec));
+  EXPECT_EQ(blind.refused(), 0u);
 }
 
 // ---- temp dir ----

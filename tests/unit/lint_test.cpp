@@ -142,8 +142,9 @@ TEST(Lint, MessagesStateValueAndOrigin) {
   EXPECT_NE(f->message.find("client_max_body_size 1m (default)"), std::string::npos) << f->message;
 
   LintResult timeouts = lint_corpus("upload_timeout");
-  ASSERT_FALSE(timeouts.findings.empty());
-  const LintFinding& uploads = timeouts.findings[0];  // location /uploads/, line 13
+  const LintFinding* first = find(timeouts.findings, kRuleUploadTimeout);
+  ASSERT_NE(first, nullptr);
+  const LintFinding& uploads = *first;  // location /uploads/, line 13
   EXPECT_EQ(uploads.line, 13);
   EXPECT_NE(uploads.message.find("proxy_send_timeout 60s (default)"), std::string::npos)
       << uploads.message;

@@ -247,3 +247,25 @@ TEST(TopFormat, LayoutFitsEveryWidth) {
   EXPECT_NE(detail[2].find("POST /upload/x?<redacted>"), std::string::npos);
   EXPECT_EQ(detail.back(), "suggestion: none");
 }
+
+TEST(TopFormat, HeaderSaysWhichCaptureRunsAndWhatTheKernelCouldNot) {
+  json j = snapshot();
+  j["kernel"] = {
+      {"capture_backend", ""},
+      {"unavailable", json::array({"request_capture: sock_send_length does not exist"})}};
+  std::string error;
+  auto s = parse_snapshot(j, &error);
+  ASSERT_TRUE(s) << error;
+  EXPECT_EQ(s->unavailable.size(), 1u);
+  auto lines = header_lines(*s, 200);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[1].rfind("capture OFF", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[2], "unavailable: request_capture: sock_send_length does not exist");
+
+  j["kernel"] = {{"capture_backend", "fentry"}, {"unavailable", json::array()}};
+  s = parse_snapshot(j, &error);
+  ASSERT_TRUE(s) << error;
+  lines = header_lines(*s, 200);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1].rfind("capture fentry", 0), 0u) << lines[1];
+}
