@@ -7,9 +7,9 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* tcp_recvmsg lost its `nonblock` argument in 5.19: the return value is the 6th or
- * 7th slot of the context. Set by the loader from the kernel's BTF; the other branch
- * is dead code the verifier never checks. */
+/* tcp_recvmsg lost its `nonblock` argument in 5.19 and `addr_len` later (7.x): the
+ * return value is the slot after the last argument. Set by the loader from the
+ * kernel's BTF; the other branches are dead code the verifier never checks. */
 const volatile __u32 recvmsg_nargs = 5;
 
 SEC("fentry/tcp_sendmsg")
@@ -38,6 +38,8 @@ int BPF_PROG(fentry_recvmsg, struct sock* sk, struct msghdr* msg) {
 
 SEC("fexit/tcp_recvmsg")
 int BPF_PROG(fexit_recvmsg, struct sock* sk) {
-  int ret = recvmsg_nargs == 6 ? (int)CTX_SLOT(ctx, 48) : (int)CTX_SLOT(ctx, 40);
+  int ret = recvmsg_nargs == 6   ? (int)CTX_SLOT(ctx, 48)
+            : recvmsg_nargs == 4 ? (int)CTX_SLOT(ctx, 32)
+                                 : (int)CTX_SLOT(ctx, 40);
   return call_exit(true, sk, ret, false);
 }
