@@ -105,6 +105,10 @@ const VmlinuxBtf& vmlinux() {
 
 // "rejected by the verifier: <its last words>", or the load error when the verifier
 // said nothing (the kernel refused the program type or attach point, e.g. EPERM).
+// Calls of tcp_sendmsg/tcp_recvmsg of any task in flight at once that a kretprobe
+// follows: the kernel's most (KRETPROBE_MAXACTIVE_MAX).
+constexpr int kKretprobeMaxActive = 4096;
+
 std::string rejection(const LoadFailure& f, const std::string& load_error) {
   std::string tail = one_line(f);
   return tail.empty() ? "cannot load: " + load_error : "rejected by the verifier: " + tail;
@@ -256,7 +260,10 @@ bool BpfLoader::try_capture(const BackendSpec& b, const BpfOptions& opts, std::s
     }
     for (const auto& [probe, names] : b.probes) {
       for (const char* p : names) {
-        if (std::string e = obj->attach(p); !e.empty()) {
+        bool kretprobe = std::string(p).rfind("kretprobe_", 0) == 0;
+        std::string e =
+            kretprobe ? obj->attach_kretprobe(p, probe, kKretprobeMaxActive) : obj->attach(p);
+        if (!e.empty()) {
           *why = std::string(p) + ": " + e;
           return false;  // the same in every variant
         }

@@ -3,8 +3,13 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
 #include <spdlog/spdlog.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <fstream>
 
 #include <cerrno>
 #include <cstdarg>
@@ -79,8 +84,23 @@ std::unique_ptr<BpfObject> BpfObject::open(const std::string& name, ElfBytesFn e
   return std::unique_ptr<BpfObject>(new BpfObject(name, obj));
 }
 
+namespace {
+
+constexpr const char* kKprobeEvents = "/sys/kernel/tracing/kprobe_events";
+
+bool write_kprobe_events(const std::string& line) {
+  int fd = open(kKprobeEvents, O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
 BpfObject::~BpfObject() {
   for (bpf_link* l : links_) bpf_link__destroy(l);
+  for (const std::string& e : kprobe_events_) write_kprobe_events("-:kprobes/" + e + "\n");
   bpf_object__close(obj_);
 }
 
@@ -162,6 +182,47 @@ std::string BpfObject::attach(const std::string& prog) {
   bpf_link* link = bpf_program__attach(p);
   if (!link) return std::string("attach failed: ") + std::strerror(errno);
   links_.push_back(link);
+  return "";
+}
+
+// libbpf 1.1 cannot say how many calls a kretprobe may follow at once, and the kernel's
+// default is the number of CPUs on kernels built without preemption (Debian 11's 5.10):
+// every task inside the function holds one slot, so a client blocked in tcp_sendmsg
+// uploading a body made every return of nginx's own calls "missed" (bytes undercounted,
+// answers unseen). A tracefs-defined kretprobe takes maxactive; the program is attached
+// to its perf event. Where tracefs refuses, libbpf's attach is the fallback.
+std::string BpfObject::attach_kretprobe(const std::string& prog, const std::string& func,
+                                        int maxactive) {
+  bpf_program* p = program(prog);
+  if (!p) return "no program " + prog;
+  std::string event = "ngxwatch_" + std::to_string(getpid()) + "_" + func;
+  std::string def = "r" + std::to_string(maxactive) + ":kprobes/" + event + " " + func + "\n";
+  write_kprobe_events("-:kprobes/" + event + "\n");  // a leftover of a killed daemon
+  unsigned long long id = 0;
+  if (write_kprobe_events(def)) {
+    kprobe_events_.push_back(event);
+    std::ifstream("/sys/kernel/tracing/events/kprobes/" + event + "/id") >> id;
+  }
+  if (id == 0) {
+    spdlog::debug("kretprobe {}: tracefs did not take maxactive {}; libbpf's default", func,
+                  maxactive);
+    return attach(prog);
+  }
+  perf_event_attr attr{};
+  attr.type = PERF_TYPE_TRACEPOINT;
+  attr.size = sizeof(attr);
+  attr.config = id;
+  attr.sample_period = 1;
+  attr.wakeup_events = 1;
+  int pfd = static_cast<int>(syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC));
+  if (pfd < 0) return std::string("perf_event_open of ") + event + ": " + std::strerror(errno);
+  bpf_link* link = bpf_program__attach_perf_event(p, pfd);
+  if (!link) {
+    int err = errno;
+    close(pfd);
+    return std::string("attach failed: ") + std::strerror(err);
+  }
+  links_.push_back(link);  // the link owns pfd
   return "";
 }
 

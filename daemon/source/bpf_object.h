@@ -57,6 +57,9 @@ class BpfObject {
   bool load(SharedMaps& shared, LoadFailure* failure, std::string* error);
   // Attaches one program (auto-attach from its SEC name); "" or the error.
   std::string attach(const std::string& prog);
+  // Attaches a kretprobe program to kernel function `func` with room for `maxactive`
+  // calls in flight (see the .cpp for why libbpf's default is not enough); "" or the error.
+  std::string attach_kretprobe(const std::string& prog, const std::string& func, int maxactive);
   // Attaches a uprobe program to `binary`'s function; "" or the error.
   std::string attach_uprobe(const std::string& prog, const std::string& binary,
                             const std::string& func, bool retprobe);
@@ -77,6 +80,7 @@ class BpfObject {
   std::string name_;
   bpf_object* obj_;
   std::vector<bpf_link*> links_;
+  std::vector<std::string> kprobe_events_;  // tracefs kprobe events it defined
 };
 
 }  // namespace ngxwatch
