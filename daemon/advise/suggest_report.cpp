@@ -117,7 +117,10 @@ std::string format_suggest_text(const SuggestReport& r) {
   return out;
 }
 
-std::string format_suggest_json(const SuggestReport& r) { return suggest_json(r).dump(2) + "\n"; }
+std::string format_suggest_json(const SuggestReport& r) {
+  // Evidence quotes captured bytes: invalid UTF-8 is replaced, never thrown on.
+  return suggest_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
 
 nlohmann::json suggest_json(const SuggestReport& r) {
   nlohmann::json j;

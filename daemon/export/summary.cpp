@@ -152,7 +152,8 @@ std::string Summary::json(uint64_t events, uint64_t bad_records) const {
                                    {"methods", row.risky_methods}});
   }
   j["findings"] = findings_json(findings_);
-  return j.dump(2) + "\n";
+  // Captured bytes are hostile: invalid UTF-8 is replaced, never thrown on.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace ngxwatch

@@ -86,7 +86,8 @@ std::optional<nlohmann::json> TopClient::get(const std::string& what, std::strin
       return std::nullopt;
     }
     if (j.contains("error")) {
-      *error = "the daemon says: " + j["error"].dump();
+      *error = "the daemon says: " +
+               j["error"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       return std::nullopt;
     }
     return j;

@@ -13,8 +13,7 @@ constexpr uint64_t kMs = 1000000ull;
 constexpr uint64_t kS = 1000000000ull;
 constexpr uint64_t kT0 = 1000 * kS;  // connection opened
 
-constexpr uint8_t kSynSent = 2, kClose = 7, kCloseWait = 8, kLastAck = 9, kEstablished = 1,
-                  kFinWait1 = 4;
+constexpr uint8_t kSynSent = 2, kClose = 7, kLastAck = 9, kEstablished = 1, kFinWait1 = 4;
 
 // An upstream connection that carried `requests` requests; the current one started at
 // `start`, nginx sent `sent` of `total` request bytes, received `recv` bytes.
