@@ -255,8 +255,4 @@ BpfObject::Stats BpfObject::stats(const std::string& prog) const {
   return {info.verified_insns, info.run_time_ns, info.run_cnt};
 }
 
-unsigned BpfObject::verified_insns(const std::string& prog) const {
-  return stats(prog).verified_insns;
-}
-
 }  // namespace ngxwatch

@@ -71,8 +71,6 @@ class BpfObject {
     uint64_t run_time_ns = 0, run_cnt = 0;
   };
   Stats stats(const std::string& prog) const;
-  // The verifier's instruction count of a loaded program.
-  unsigned verified_insns(const std::string& prog) const;
 
  private:
   BpfObject(std::string name, bpf_object* obj) : name_(std::move(name)), obj_(obj) {}
