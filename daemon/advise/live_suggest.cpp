@@ -41,31 +41,31 @@ std::optional<SuggestionInfo> pick(const SuggestReport& r, Pred matches) {
 
 void SharedMeasurements::on_reset(const ResetObservation& r) {
   std::lock_guard lock(mu_);
-  m_.on_reset(r);
+  by_nginx_[r.place.nginx].on_reset(r);
 }
 void SharedMeasurements::on_failure(const FailureObservation& f) {
   std::lock_guard lock(mu_);
-  m_.on_failure(f);
+  by_nginx_[f.place.nginx].on_failure(f);
 }
 void SharedMeasurements::on_client_visible(const ClientStatusObservation& s) {
   std::lock_guard lock(mu_);
-  m_.on_client_visible(s);
+  by_nginx_[s.place.nginx].on_client_visible(s);
 }
 void SharedMeasurements::on_retry_absorbed(const Place& place) {
   std::lock_guard lock(mu_);
-  m_.on_retry_absorbed(place);
+  by_nginx_[place.nginx].on_retry_absorbed(place);
 }
 void SharedMeasurements::on_request(const RequestObservation& r) {
   std::lock_guard lock(mu_);
-  m_.on_request(r);
+  by_nginx_[r.place.nginx].on_request(r);
 }
 
-Measurements SharedMeasurements::copy() const {
+MeasurementsByNginx SharedMeasurements::copy() const {
   std::lock_guard lock(mu_);
-  return m_;
+  return by_nginx_;
 }
 
-LiveReport suggest_live(const Measurements& m, const ConfigSet& configs,
+LiveReport suggest_live(const MeasurementsByNginx& by_nginx, const ConfigSet& configs,
                         const VerifyOptions& fallback) {
   // Several pids share a master's view: each configuration is a candidate once, in
   // pid order (a tie goes to the same master every time, as in the trace replay).
@@ -88,7 +88,10 @@ LiveReport suggest_live(const Measurements& m, const ConfigSet& configs,
   }
   if (candidates.empty())
     return LiveReport{"no nginx master's configuration is loaded (is nginx running?)", {}};
-  const NginxConfigView* chosen = candidates[most_measured(m, candidates)];
+  const NginxConfigView* chosen = candidates[most_measured(by_nginx, candidates)];
+  // Judged on its own master's measurements only: another instance with the same
+  // server and location names has its own.
+  const Measurements& m = measurements_of(by_nginx, *chosen);
   if (from.empty()) {
     auto it = configs.origins.find(chosen);
     if (it != configs.origins.end()) from = "judged against the configuration of " + it->second;
@@ -104,6 +107,14 @@ LiveReport suggest_live(const Measurements& m, const ConfigSet& configs,
   }
   LiveReport out{"", run_suggest(m, chosen->config(), verify)};
   if (!from.empty()) out.report.notes.insert(out.report.notes.begin(), from);
+  for (const NginxConfigView* other : candidates) {
+    auto origin = configs.origins.find(other);
+    if (other == chosen || origin == configs.origins.end() ||
+        measurements_of(by_nginx, *other).locations().empty())
+      continue;
+    out.report.notes.push_back("the measurements of " + origin->second +
+                               " are kept apart and not judged here");
+  }
   return out;
 }
 

@@ -43,11 +43,11 @@ class SharedMeasurements : public ObservationSink {
   void on_retry_absorbed(const Place& place) override;
   void on_request(const RequestObservation& r) override;
 
-  Measurements copy() const;
+  MeasurementsByNginx copy() const;
 
  private:
   mutable std::mutex mu_;
-  Measurements m_;
+  MeasurementsByNginx by_nginx_;
 };
 
 // The report for the running masters: the configuration the measurements are about
@@ -58,7 +58,7 @@ struct LiveReport {
   std::string error;  // why there is no report
   SuggestReport report;
 };
-LiveReport suggest_live(const Measurements& m, const ConfigSet& configs,
+LiveReport suggest_live(const MeasurementsByNginx& by_nginx, const ConfigSet& configs,
                         const VerifyOptions& fallback);
 
 class LiveSuggest : public SnapshotExtras {

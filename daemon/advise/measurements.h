@@ -161,4 +161,8 @@ class Measurements : public ObservationSink {
   void count_body(const LocationKey& key, LocationMeasurements& loc, const RequestObservation& r);
 };
 
+// Measurements per nginx master identity (Place::nginx): two instances on one host
+// with the same server and location names are judged apart.
+using MeasurementsByNginx = std::map<std::string, Measurements>;
+
 }  // namespace ngxwatch::advise

@@ -18,6 +18,9 @@ struct Place {
   std::string upstream;  // group name, or "host:port" of an implicit proxy_pass
   std::string server;    // first server_name, or the listen address
   std::string location;  // as written: "/api/", "= /x", "~ \.php$"
+  // The nginx master identity ("BINARY -c CONF -p PREFIX") whose config named it, ""
+  // when unknown: two instances on one host with the same names never share evidence.
+  std::string nginx = {};  // (a default: the three-name form stays the common one)
   bool operator==(const Place&) const = default;
 };
 
@@ -49,6 +52,11 @@ class ConfigView {
   // Effective client_body_temp_path / proxy_temp_path directories, each with its kind
   // ("client_body" or "proxy"), absolute (detectors: temp-dir fill).
   virtual std::vector<std::pair<std::string, std::string>> temp_paths() const { return {}; }
+  // The master identity its places carry (Place::nginx).
+  virtual const std::string& instance() const {
+    static const std::string none;
+    return none;
+  }
 };
 
 // Which configuration applies to an nginx process (several masters may run).

@@ -9,8 +9,8 @@
 
 namespace ngxwatch {
 
-NginxConfigView::NginxConfigView(std::shared_ptr<const nginx::Config> config)
-    : config_(std::move(config)), peers_(*config_) {
+NginxConfigView::NginxConfigView(std::shared_ptr<const nginx::Config> config, std::string instance)
+    : config_(std::move(config)), instance_(std::move(instance)), peers_(*config_) {
   for (const nginx::Location* loc : config_->all_locations()) {
     if (loc->server) by_label_[{server_label(*loc->server), loc->as_written}] = loc;
     cache_[loc] = {compute_place(*loc), compute_timeouts(*loc)};
@@ -34,6 +34,7 @@ Place NginxConfigView::compute_place(const nginx::Location& loc) const {
   if (auto target = nginx::proxy_target(*config_, loc)) p.upstream = target->name();
   if (loc.server) p.server = server_label(*loc.server);
   p.location = loc.as_written;
+  p.nginx = instance_;
   return p;
 }
 
@@ -69,7 +70,7 @@ std::optional<Place> NginxConfigView::for_client_request(const ngxw_endpoint& lo
                  : server_without_port(format_address(local), host);
   if (!server) return std::nullopt;
   nginx::RequestMatch m = nginx::match_request(*server, path);
-  if (!m.valid || !m.match.location) return Place{"", server_label(*server), ""};
+  if (!m.valid || !m.match.location) return Place{"", server_label(*server), "", instance_};
   return place_of(*m.match.location);
 }
 

@@ -14,7 +14,8 @@ namespace ngxwatch {
 
 class NginxConfigView : public ConfigView {
  public:
-  explicit NginxConfigView(std::shared_ptr<const nginx::Config> config);
+  // `instance`: the master identity stamped on every Place this view names.
+  explicit NginxConfigView(std::shared_ptr<const nginx::Config> config, std::string instance = {});
 
   std::optional<Place> for_client_request(const ngxw_endpoint& local, std::string_view host,
                                           std::string_view path) const override;
@@ -25,6 +26,7 @@ class NginxConfigView : public ConfigView {
   std::optional<int> worker_connections() const override;
   std::vector<std::pair<std::string, std::string>> temp_paths() const override;
 
+  const std::string& instance() const override { return instance_; }
   const nginx::Config& config() const { return *config_; }
   // The Location a Place names, or null.
   const nginx::Location* location_of(const Place& place) const;
@@ -40,6 +42,7 @@ class NginxConfigView : public ConfigView {
   Timeouts compute_timeouts(const nginx::Location& loc) const;
 
   std::shared_ptr<const nginx::Config> config_;
+  std::string instance_;
   nginx::PeerIndex peers_;
   std::map<std::pair<std::string, std::string>, const nginx::Location*> by_label_;
   // Per location, computed once at load: the hot path only looks them up.

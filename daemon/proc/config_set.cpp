@@ -8,25 +8,14 @@
 
 namespace ngxwatch {
 
-namespace {
-
-std::string identity_of(const MasterConfig& config, const std::string& cmdline) {
-  MasterArgs args = parse_master_args(cmdline);
-  return config.binary + " -c " + (args.conf_path.empty() ? "(default)" : args.conf_path) + " -p " +
-         (args.prefix.empty() ? "(default)" : args.prefix);
-}
-
-}  // namespace
-
 bool ConfigRegistry::retire(std::map<int, Known>& before) {
   auto now = std::chrono::steady_clock::now();
   bool changed = false;
   std::vector<std::string> live;
-  for (const auto& [pid, known] : masters_)
-    live.push_back(identity_of(known.config, known.cmdline));
+  for (const auto& [pid, known] : masters_) live.push_back(known.config.identity);
   for (auto& [pid, known] : before) {
     if (masters_.count(pid) || !known.config.view) continue;
-    std::string id = identity_of(known.config, known.cmdline);
+    std::string id = known.config.identity;
     spdlog::info("nginx master {} exited; its configuration is kept for {} s ({})", pid,
                  retention_.count(), id);
     retired_.insert(retired_.begin(),
@@ -80,8 +69,8 @@ std::shared_ptr<ConfigSet> ConfigRegistry::build_set(const NginxSnapshot& snap) 
   }
   for (const auto& [master, known] : masters_)
     if (known.config.view)
-      set->origins[known.config.view.get()] = "nginx master " + std::to_string(master) + " (" +
-                                              identity_of(known.config, known.cmdline) + ")";
+      set->origins[known.config.view.get()] =
+          "nginx master " + std::to_string(master) + " (" + known.config.identity + ")";
   set->retired = retired_;
   set->masters = masters_.size();
   if (masters_.size() == 1) set->only = masters_.begin()->second.config.view;

@@ -34,6 +34,8 @@ MasterConfig load_master_config(const NginxProcess& master, const std::string& p
   MasterArgs args = parse_master_args(master.cmdline);
   out.binary = binary_of(master, proc_root);
   out.prefix = args.prefix;
+  out.identity = out.binary + " -c " + (args.conf_path.empty() ? "(default)" : args.conf_path) +
+                 " -p " + (args.prefix.empty() ? "(default)" : args.prefix);
   // Nothing found on the host is executed: the build paths come from the binary's
   // bytes, the files are parsed here, through the master's own root.
   nginx::BinaryInfo binary = nginx::cached_binary_info(dir + "/exe");
@@ -45,7 +47,8 @@ MasterConfig load_master_config(const NginxProcess& master, const std::string& p
     nginx::ParsedConfig parsed = read_master_files(dir + "/root", args, binary.build);
     out.dump = dump_of(parsed);
     out.view = std::make_shared<NginxConfigView>(
-        std::make_shared<nginx::Config>(nginx::Config::build(std::move(parsed), binary.build)));
+        std::make_shared<nginx::Config>(nginx::Config::build(std::move(parsed), binary.build)),
+        out.identity);
   } catch (const std::exception& e) {
     out.error = e.what();
   }

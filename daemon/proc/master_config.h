@@ -22,6 +22,9 @@ struct MasterConfig {
   std::string dump;                             // the files in nginx -T form (trace snapshot)
   std::string error;                            // one line, when view is null
   std::string binary, prefix;  // how the master runs: `suggest` runs nginx -t the same way
+  // "BINARY -c CONF -p PREFIX": what makes a new master the continuation of an old one,
+  // and what keeps two instances' measurements apart (Place::nginx).
+  std::string identity;
 };
 
 MasterConfig load_master_config(const NginxProcess& master, const std::string& proc_root = "/proc");
