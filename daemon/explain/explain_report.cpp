@@ -148,7 +148,12 @@ std::string explain_text(const ExplainInput& in) {
     out += "     connection: " + connection_line(f) + "\n";
     out += "     client saw: " + client_saw(r) + "\n";
     out += "     where:      " + where(f.place) + ", phase " + f.phase + "\n";
-    out += "     request:    " + f.request + "\n";
+    // A request nginx never got to send upstream (connect failed): the client's.
+    bool unsent = f.request.empty() || f.request == "(unparsed)";
+    out +=
+        "     request:    " +
+        (unsent && !f.client_method.empty() ? f.client_method + " " + f.client_path : f.request) +
+        "\n";
     out += "     evidence:   " + f.evidence + "\n";
     if (f.duplicate_risk) out += "     risk:       " + risk_line(f) + "\n";
     auto fixes = suggestions_for(r, in.suggestions);

@@ -147,6 +147,9 @@ def body(args, nginx_bin):
                               capture_output=True, text=True, timeout=120)
         h.check(text.returncode == 0 and "the upstream reset the connection while nginx was "
                 "still sending the request body" in text.stdout, f"text output:\n{text.stdout}")
+        if os.environ.get("NGXWATCH_EXPLAIN_SAVE_LOG"):
+            with open(os.environ["NGXWATCH_EXPLAIN_SAVE_LOG"] + ".txt", "w") as f:
+                f.write(text.stdout)
 
         # ---- live: the daemon's ring, for the lines written while it runs
         time.sleep(4)  # the lines above are then older than the daemon by > the tolerance
@@ -161,6 +164,22 @@ def body(args, nginx_bin):
                   if e["kind"] not in SKIP_KINDS]
         h.check(before and all(not e["matched"] and "daemon not running then" in e["reason"]
                                for e in before), f"lines from before the daemon: {before}")
+        # Control: with an hour's tolerance the same old lines do find the later,
+        # identical requests' failures, so what kept them apart above was the time.
+        # (Per worker pid and path: as many match as the live phase has failures there.)
+        wide = [e for e in explain(args, log_a, "--api-socket", sock, "--tolerance", "3600")
+                if e["kind"] not in SKIP_KINDS]
+        key = lambda e: (e["pid"], path_of(e["line"]))
+        live_lines = [e for e in explain(args, log_b, "--api-socket", sock)
+                      if e["kind"] not in SKIP_KINDS]
+        # Counted by nginx connection (*N) and kernel record: one failure may have two lines.
+        for k in {key(e) for e in wide}:
+            old = {e["connection"] for e in wide if key(e) == k}
+            records = {e["kernel"]["id"] for e in live_lines if key(e) == k}
+            want = min(len(old), len(records))
+            got = len({e["connection"] for e in wide if key(e) == k and e["matched"]})
+            h.check(got == want, f"control with --tolerance 3600: {k}: {got} matched, want {want}")
+        h.check(any(e["matched"] for e in wide), f"control matched nothing: {wide}")
         one = next(l for l in log_b.splitlines() if "upstream" in l and "[error]" in l)
         pid = re.search(r"\] (\d+)#(\d+): ", one)
         forged = one.replace(pid.group(0), f"] 999999#{pid.group(2)}: ")
@@ -175,9 +194,6 @@ def body(args, nginx_bin):
         rc = daemon.stop()
         daemon = None
         h.check(rc == 0, f"ngxwatch exit code {rc} after SIGTERM")
-        if os.environ.get("NGXWATCH_EXPLAIN_SAVE_LOG"):
-            with open(os.environ["NGXWATCH_EXPLAIN_SAVE_LOG"], "w") as f:
-                f.write(log_a + log_b)
     except (AssertionError, OSError) as e:
         if daemon:
             print("---- daemon log (tail)")
@@ -190,6 +206,9 @@ def body(args, nginx_bin):
     finally:
         if daemon:
             daemon.stop()
+        if os.environ.get("NGXWATCH_EXPLAIN_SAVE_LOG"):  # real lines for the unit tests
+            with open(os.environ["NGXWATCH_EXPLAIN_SAVE_LOG"], "w") as f:
+                f.write(nginx.error_log())
         nginx.cleanup()
         for u in (cut, reset, slow):
             u.close()
