@@ -78,9 +78,14 @@ json FailureRing::to_json(int64_t started_wall_ns, int64_t now_wall_ns) const {
            {"started_wall_ns", started_wall_ns},
            {"now_wall_ns", now_wall_ns},
            {"failures", json::array()}};
-  std::lock_guard<std::mutex> lock(mu_);
-  out["dropped"] = dropped_;
-  for (const auto& r : ring_) out["failures"].push_back(failure_record_json(r));
+  std::deque<FailureRecord> copy;
+  {
+    // Copied out, serialized after: the event loop's on_failure waits for a copy only.
+    std::lock_guard<std::mutex> lock(mu_);
+    copy = ring_;
+    out["dropped"] = dropped_;
+  }
+  for (const auto& r : copy) out["failures"].push_back(failure_record_json(r));
   return out;
 }
 
