@@ -114,10 +114,11 @@ TEST(ErrorLogLine, EveryKind) {
                 .kind,
             LogKind::kUpstreamClosed);
   // nginx 1.25+: "while reading upstream" after response bytes.
-  EXPECT_EQ(parse_error_log_line("2026/12/01 18:00:49 [error] 7#7: *1 recv() failed (104: "
-                                 "Connection reset by peer) while reading upstream, client: 1.2.3.4")
-                .kind,
-            LogKind::kUpstreamReset);
+  EXPECT_EQ(
+      parse_error_log_line("2026/12/01 18:00:49 [error] 7#7: *1 recv() failed (104: "
+                           "Connection reset by peer) while reading upstream, client: 1.2.3.4")
+          .kind,
+      LogKind::kUpstreamReset);
 }
 
 TEST(ErrorLogLine, ClientSideAndOtherLinesAreNotExplained) {
@@ -125,8 +126,8 @@ TEST(ErrorLogLine, ClientSideAndOtherLinesAreNotExplained) {
   EXPECT_FALSE(explainable(parse_error_log_line(
       "2026/12/01 18:00:49 [info] 7#7: *1 recv() failed (104: Connection reset by peer) while "
       "reading client request headers, client: 1.2.3.4")));
-  EXPECT_FALSE(explainable(parse_error_log_line(
-      "2026/12/01 18:00:49 [notice] 7#7: signal process started")));
+  EXPECT_FALSE(explainable(
+      parse_error_log_line("2026/12/01 18:00:49 [notice] 7#7: signal process started")));
   EXPECT_FALSE(parse_error_log_line("nginx: [emerg] unknown directive").ok);
   EXPECT_FALSE(parse_error_log_line("").ok);
 }
@@ -135,8 +136,7 @@ TEST(ErrorLogLine, RedactsQueriesAndHeaderValues) {
   ErrorLogLine l = parse_error_log_line(kRecv104);
   EXPECT_EQ(l.redacted.find("s3cret"), std::string::npos) << l.redacted;
   EXPECT_EQ(l.redacted.find("session"), std::string::npos) << l.redacted;
-  EXPECT_NE(l.redacted.find("request: \"POST /upload/big?<redacted> HTTP/1.1\""),
-            std::string::npos)
+  EXPECT_NE(l.redacted.find("request: \"POST /upload/big?<redacted> HTTP/1.1\""), std::string::npos)
       << l.redacted;
   EXPECT_NE(l.redacted.find("upstream: \"http://127.0.0.1:8081/upload/big?<redacted>\""),
             std::string::npos)
@@ -222,8 +222,8 @@ TEST(ExplainJoin, OneFailureTwoLinesAndTheKeyIsNotVacuous) {
   int64_t t = epoch(kRecv104);
   std::vector<FailureRecord> recs = {
       record("upstream_reset_sending_body", 1234, "127.0.0.1:8081", t)};
-  auto out = join_error_log({line(kWritev104, 1), line(kRecv104, 2)}, recs,
-                            daemon_cov(t - 60, t + 60));
+  auto out =
+      join_error_log({line(kWritev104, 1), line(kRecv104, 2)}, recs, daemon_cov(t - 60, t + 60));
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].record, 0u);
   EXPECT_EQ(out[1].record, 0u);  // the same connection's second line: the same failure
@@ -243,9 +243,8 @@ TEST(ExplainJoin, OneFailureTwoLinesAndTheKeyIsNotVacuous) {
   // Outside the tolerance.
   recs[0].wall_ns += 4'000'000'000;
   EXPECT_FALSE(join_error_log({line(kRecv104)}, recs, daemon_cov(t - 60, t + 60))[0].record);
-  EXPECT_TRUE(join_error_log({line(kRecv104)}, recs, daemon_cov(t - 60, t + 60),
-                             JoinOptions{5})[0]
-                  .record);
+  EXPECT_TRUE(
+      join_error_log({line(kRecv104)}, recs, daemon_cov(t - 60, t + 60), JoinOptions{5})[0].record);
 }
 
 TEST(ExplainJoin, SaysWhyNothingMatched) {
@@ -267,7 +266,8 @@ TEST(ExplainJoin, SameSecondFailuresInOrder) {
   int64_t t = epoch(kRecv104);
   std::vector<FailureRecord> recs;
   for (int i = 0; i < 3; ++i)
-    recs.push_back(record("upstream_reset_before_header", 1234, "127.0.0.1:8081", t, 0.1 + i * 0.2));
+    recs.push_back(
+        record("upstream_reset_before_header", 1234, "127.0.0.1:8081", t, 0.1 + i * 0.2));
   std::vector<Explanation> lines;
   for (int i = 0; i < 3; ++i) {
     std::string s = kRecv104;
