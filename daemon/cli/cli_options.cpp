@@ -94,6 +94,7 @@ std::unique_ptr<CLI::App> build_cli(CliOptions& o) {
   o.lint_cmd = add_lint_command(*app, o.lint);
   o.suggest_cmd = add_suggest_command(*app, o.suggest);
   o.top_cmd = add_top_command(*app, o.top);
+  o.explain_cmd = add_explain_command(*app, o.explain);
   return app;
 }
 

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   if (*opts.analyze_cmd) return ngxwatch::analyze_trace(opts.analyze);
   if (*opts.suggest_cmd) return ngxwatch::run_suggest_command(opts.suggest);
   if (*opts.top_cmd) return ngxwatch::run_top(opts.top);
+  if (*opts.explain_cmd) return ngxwatch::run_explain_command(opts.explain);
   if (*opts.lint_cmd) return ngxwatch::run_lint(opts.lint, opts.lint_cmd->remaining());
   return 0;
 }

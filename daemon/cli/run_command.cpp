@@ -19,6 +19,7 @@
 #include "export/failure_log.h"
 #include "export/listen_check.h"
 #include "export/metrics.h"
+#include "explain/failure_ring.h"
 #include "source/event.h"
 #include "source/reset_reasons.h"
 
@@ -40,12 +41,15 @@ int run_daemon(const RunOptions& opts) {
 
   auto metrics = std::make_shared<Metrics>(opts.max_locations);
   FailureLog failure_log;
-  TeeSink detected({metrics.get(), &failure_log});  // failures the detectors find
+  // The recent failures `ngxwatch explain` joins nginx's error log with (local API).
+  FailureRing recent_failures;
+  int64_t started_wall_ns = wall_now_ns();
+  TeeSink detected({metrics.get(), &failure_log, &recent_failures});  // the detectors' failures
   Detectors detectors(&detected);
   auto detect_metrics = std::make_shared<DetectMetrics>();
   LiveStats live;                           // what `ngxwatch top` shows, over the local API
   advise::SharedMeasurements measurements;  // what `ngxwatch suggest` advises on
-  TeeSink sinks({metrics.get(), &failure_log, &detectors, &live, &measurements});
+  TeeSink sinks({metrics.get(), &failure_log, &detectors, &live, &measurements, &recent_failures});
   Correlator correlator(nullptr, &sinks, ResetReasons::load());
   detectors.set_place_of([&](uint64_t sock) { return correlator.place_of(sock); });
   // Events of a process whose master's config is not read yet wait for it.
@@ -95,7 +99,11 @@ int run_daemon(const RunOptions& opts) {
   ApiServer api;  // its own thread: a client can never stall this loop
   if (auto e = api.start(opts.api_socket,
                          {{"snapshot", [&live] { return live.snapshot(); }},
-                          {"suggest", [suggestions] { return suggestions->reply(); }}},
+                          {"suggest", [suggestions] { return suggestions->reply(); }},
+                          {"failures",
+                           [&recent_failures, started_wall_ns] {
+                             return recent_failures.to_json(started_wall_ns, wall_now_ns());
+                           }}},
                          {}, /*slow=*/{"suggest"});
       !e.empty())
     spdlog::error("local API disabled (ngxwatch top will not connect): {}", e);

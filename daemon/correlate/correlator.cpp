@@ -127,9 +127,14 @@ void Correlator::on_data(const ngxw_data_event& e) {
                            static_cast<double>(e.idle_ns) / 1e9,
                            false,  // the backend closed it unread: not run twice
                            ""};
+      add_detail(f, c, nullptr);
+      f.ended_by = "upstream: closed while idle (nginx's write failed)";
+      f.request_bytes_sent = 0;
+      f.connection_age_s =
+          e.hdr.ts_ns > c.opened_ns && c.opened_ns ? (e.hdr.ts_ns - c.opened_ns) / 1e9 : 0;
       sink_->on_failure(f);
       auto client = conns_.find(c.link);
-      if (client != conns_.end()) client->second.failures.push_back({f.place});
+      if (client != conns_.end()) client->second.failures.push_back({f.place, f.id});
       c.ended = true;
     }
   } else if (upstream) {
@@ -178,18 +183,36 @@ void Correlator::on_client_status(Conn& c, const StatusLine& st) {
     c.refused = true;
   if (st.status == 413) {
     place.upstream = "";
-    sink_->on_failure(
-        {place, "", "client_body", "", "body_too_large",
-         "nginx refused a body over client_max_body_size" +
-             (c.request.content_length
-                  ? " (Content-Length " + std::to_string(*c.request.content_length) + ")"
-                  : std::string()),
-         c.request.redacted_line(), c.request.idempotent(), c.last_ns, std::nullopt, false, ""});
+    FailureObservation f{
+        place,
+        "",
+        "client_body",
+        "",
+        "body_too_large",
+        "nginx refused a body over client_max_body_size" +
+            (c.request.content_length
+                 ? " (Content-Length " + std::to_string(*c.request.content_length) + ")"
+                 : std::string()),
+        c.request.redacted_line(),
+        c.request.idempotent(),
+        c.last_ns,
+        std::nullopt,
+        false,
+        ""};
+    add_detail(f, c, nullptr);
+    f.ended_by = "nginx: answered 413 before reading the body";
+    sink_->on_failure(f);
+    sink_->on_failure_outcome(f.id, 413, false);
     sink_->on_client_visible({place, 413});
   } else if (!c.failures.empty() && st.status >= 500) {
     sink_->on_client_visible({place, st.status});
+    for (size_t i = 0; i < c.failures.size(); ++i)  // the last one's answer; earlier: retried
+      sink_->on_failure_outcome(c.failures[i].id, st.status, i + 1 < c.failures.size());
   } else if (!c.failures.empty() && st.status >= 200) {
-    for (const auto& f : c.failures) sink_->on_retry_absorbed(f.place);
+    for (const auto& f : c.failures) {
+      sink_->on_retry_absorbed(f.place);
+      sink_->on_failure_outcome(f.id, st.status, true);
+    }
   }
   if (st.status >= 200) {
     report_request(c, st.status, c.last_ns, 0);
@@ -287,10 +310,11 @@ void Correlator::on_end(uint64_t id, Conn& c, const ngxw_conn_event& e) {
     f.method = risky_method(c.request.method);
     f.duplicate_risk = duplicate_risk(c.request.method, v.phase, v.cause);
   }
+  add_detail(f, c, &e);
   sink_->on_failure(f);
   if (upstream) {
     auto client = conns_.find(c.link);
-    if (client != conns_.end()) client->second.failures.push_back({place});
+    if (client != conns_.end()) client->second.failures.push_back({place, f.id});
   } else if (v.cause == "client_abort") {
     // The status nginx logs for it: a client gone while nginx reads its body fails the
     // body read (400, ngx_http_read_client_request_body); one gone while it waits for
@@ -298,6 +322,56 @@ void Correlator::on_end(uint64_t id, Conn& c, const ngxw_conn_event& e) {
     int status = v.phase == "client_body" ? 400 : 499;
     sink_->on_client_visible({place, status});
     report_request(c, status, e.hdr.ts_ns, e.stats.req_bytes_recv);
+  }
+}
+
+void Correlator::add_detail(FailureObservation& f, const Conn& c, const ngxw_conn_event* e) {
+  f.id = next_failure_id_++;
+  f.pid = c.tgid;
+  const Conn* client = &c;
+  if (c.side == NGXW_SIDE_UPSTREAM) {
+    auto it = c.link ? conns_.find(c.link) : conns_.end();
+    client = it != conns_.end() ? &it->second : nullptr;
+  }
+  if (client) {
+    f.client = format_endpoint(client->remote);
+    if (client->request.ok) {
+      f.client_method = client->request.method;
+      f.client_path = redact_target(client->request.path);
+    }
+  }
+  if (f.client_method.empty() && c.request.ok) {  // the upstream request nginx sent
+    f.client_method = c.request.method;
+    f.client_path = redact_target(c.request.path);
+  }
+  if (!e) return;
+  const ngxw_conn_stats& s = e->stats;
+  bool upstream = e->side == NGXW_SIDE_UPSTREAM;
+  f.request_bytes_sent = upstream ? s.req_bytes_sent : s.req_bytes_recv;
+  f.response_bytes = upstream ? s.req_bytes_recv : s.req_bytes_sent;
+  f.request_total = c.request.ok ? c.request.total_bytes() : std::nullopt;
+  uint64_t now = e->hdr.ts_ns;
+  if (c.opened_ns && now > c.opened_ns) f.connection_age_s = (now - c.opened_ns) / 1e9;
+  uint64_t last = std::max(s.last_send_ns, s.last_recv_ns);
+  if (last && now > last) f.quiet_s = (now - last) / 1e9;
+  if (s.requests >= 2) f.idle_before_s = s.idle_ns / 1e9;
+  const char* who = upstream ? "upstream" : "client";
+  switch (end_kind(*e)) {
+    case EndKind::kResetReceived:
+      f.ended_by = std::string(who) + (e->tcp_state == 2 ? ": RST to nginx's SYN" : ": RST");
+      break;
+    case EndKind::kResetSent:
+      f.ended_by = "nginx: RST";
+      break;
+    case EndKind::kFinFromPeer:
+      f.ended_by = std::string(who) + ": FIN (closed)";
+      break;
+    case EndKind::kFinFromNginx:
+      f.ended_by = "nginx: FIN (closed)";
+      break;
+    case EndKind::kClosed:
+      f.ended_by = "nginx: closed";
+      break;
   }
 }
 

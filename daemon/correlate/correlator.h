@@ -43,6 +43,7 @@ class Correlator {
  private:
   struct PendingFailure {
     Place place;
+    uint64_t id = 0;  // FailureObservation::id
   };
   struct Conn {
     uint8_t side = 0;
@@ -81,6 +82,8 @@ class Correlator {
   // "(unknown)" when it is not.
   Place no_place(const Conn& c) const { return config_of(c) ? Place{} : unknown_place(); }
   void evict_if_full();
+  // The connection facts `explain` shows (ids, worker, client, bytes, ages) into f.
+  void add_detail(FailureObservation& f, const Conn& c, const ngxw_conn_event* e);
 
   const ConfigLookup* configs_;
   ObservationSink* sink_;
@@ -95,6 +98,7 @@ class Correlator {
   // out) carries no link of its own; this is the kernel's guess made at connect time.
   std::unordered_map<uint32_t, uint64_t> last_client_;
   CorrelatorStats stats_;
+  uint64_t next_failure_id_ = 1;
 };
 
 }  // namespace ngxwatch

@@ -39,6 +39,22 @@ struct FailureObservation {
   // although the client got an error (detect/duplicate_risk.h). method: its class.
   bool duplicate_risk = false;
   std::string method;
+  // What `ngxwatch explain` shows of this failure and joins nginx's error-log line on.
+  // Redacted like `request`: the client's address is kept in the daemon's memory only
+  // (never a label), for the join.
+  uint64_t id = 0;   // the correlator's sequence number (on_failure_outcome names it)
+  uint32_t pid = 0;  // the nginx worker
+  // (Default member initializers throughout: the correlator's brace-initialized
+  // observations stop at `method`.)
+  std::string client{};                        // client IP:port of the request, "" when unknown
+  std::string client_method{}, client_path{};  // the client's request (path: no query)
+  std::string ended_by{};                      // who ended it: "upstream: RST", "nginx: FIN", ...
+  uint64_t request_bytes_sent = 0;             // of the current request, by nginx on this socket
+  std::optional<uint64_t> request_total{};
+  uint64_t response_bytes = 0;  // received for the current request
+  double connection_age_s = 0;
+  double quiet_s = 0;                     // since the last byte either way
+  std::optional<double> idle_before_s{};  // a reused connection's idle time before the request
 };
 
 struct ClientStatusObservation {
@@ -78,6 +94,9 @@ class ObservationSink {
   virtual void on_retry_absorbed(const Place& place) = 0;
   // Every finished client request (most sinks ignore it).
   virtual void on_request(const RequestObservation&) {}
+  // What the client got for the request of failure `id` (FailureObservation::id):
+  // `status`, and whether nginx retried elsewhere first (retried: status is that answer).
+  virtual void on_failure_outcome(uint64_t /*id*/, int /*status*/, bool /*retried*/) {}
 };
 
 }  // namespace ngxwatch

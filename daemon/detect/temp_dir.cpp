@@ -88,6 +88,8 @@ void TempDirDetector::on_temp(const ngxw_temp_event& e) {
                " temp file under " + (p ? file.substr(0, file.find_last_of('/')) : file) +
                " (ENOSPC, EIO or EACCES)";
   f.ts_ns = e.hdr.ts_ns;
+  f.pid = e.hdr.tgid;
+  f.ended_by = "nginx: the temp-file write failed";
   failures_->on_failure(f);
 }
 

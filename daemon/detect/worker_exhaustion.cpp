@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/net_format.h"
+
 namespace ngxwatch {
 
 size_t WorkerExhaustionDetector::open(uint32_t tgid) const {
@@ -81,6 +83,10 @@ void WorkerExhaustionDetector::on_close(const ngxw_conn_event& e) {
                " us: no free worker connection (worker " + std::to_string(worker) + " held " +
                std::to_string(open_now) + " of worker_connections " + std::to_string(*limit) + ")";
   f.ts_ns = e.hdr.ts_ns;
+  f.pid = e.hdr.tgid;
+  f.client = format_endpoint(e.remote);
+  f.ended_by = "nginx: closed the accepted connection unread";
+  f.connection_age_s = static_cast<double>(e.hdr.ts_ns - e.stats.opened_ns) / 1e9;
   failures_->on_failure(f);
 }
 

@@ -46,6 +46,9 @@ class TeeSink : public ObservationSink {
   void on_request(const RequestObservation& r) override {
     for (auto* s : sinks_) s->on_request(r);
   }
+  void on_failure_outcome(uint64_t id, int status, bool retried) override {
+    for (auto* s : sinks_) s->on_failure_outcome(id, status, retried);
+  }
 
  private:
   std::vector<ObservationSink*> sinks_;

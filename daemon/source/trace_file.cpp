@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,7 +15,8 @@ namespace ngxwatch {
 
 namespace {
 
-constexpr char kMagic[8] = {'N', 'G', 'X', 'W', 'T', 'R', 'C', '2'};
+constexpr char kMagic[8] = {'N', 'G', 'X', 'W', 'T', 'R', 'C', '3'};
+constexpr char kMagicV2[8] = {'N', 'G', 'X', 'W', 'T', 'R', 'C', '2'};
 constexpr char kMagicV1[8] = {'N', 'G', 'X', 'W', 'T', 'R', 'C', '1'};
 constexpr uint32_t kMaxMasters = 1024;
 constexpr uint32_t kMaxProcesses = 1u << 20;
@@ -23,9 +25,16 @@ constexpr uint32_t kMaxConfig = 64u << 20;  // an nginx -T dump of a huge config
 
 void put_u32(std::FILE* f, uint32_t v) { std::fwrite(&v, sizeof(v), 1, f); }
 
-void write_header(std::FILE* f, const TraceSnapshot& snapshot) {
+int64_t clock_ns(clockid_t id) {
+  timespec ts{};
+  clock_gettime(id, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+void write_header(std::FILE* f, const TraceSnapshot& snapshot, int64_t wall_offset_ns) {
   std::fwrite(kMagic, sizeof(kMagic), 1, f);
   put_u32(f, NGXW_EVENT_VERSION);
+  std::fwrite(&wall_offset_ns, sizeof(wall_offset_ns), 1, f);
   put_u32(f, static_cast<uint32_t>(snapshot.configs.size()));
   for (const auto& [master, text] : snapshot.configs) {
     put_u32(f, master);
@@ -42,14 +51,17 @@ void write_header(std::FILE* f, const TraceSnapshot& snapshot) {
 }  // namespace
 
 TraceWriter::TraceWriter(const std::string& path, const TraceSnapshot& snapshot)
-    : path_(path), buffer_(1 << 20), snapshot_(snapshot) {
+    : path_(path),
+      buffer_(1 << 20),
+      snapshot_(snapshot),
+      wall_offset_ns_(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC)) {
   f_ = std::fopen(path.c_str(), "wb");
   if (!f_) {
     error_ = path + ": " + std::strerror(errno);
     return;
   }
   std::setvbuf(f_, buffer_.data(), _IOFBF, buffer_.size());
-  write_header(f_, snapshot);
+  write_header(f_, snapshot, wall_offset_ns_);
   header_end_ = std::ftell(f_);
 }
 
@@ -80,7 +92,7 @@ bool TraceWriter::close(const TraceSnapshot& final_snapshot) {
   std::FILE* out = in ? std::fopen(tmp.c_str(), "wb") : nullptr;
   bool ok = in && out && std::fseek(in, header_end_, SEEK_SET) == 0;
   if (ok) {
-    write_header(out, final_snapshot);
+    write_header(out, final_snapshot, wall_offset_ns_);
     std::vector<char> chunk(1 << 20);
     size_t n;
     while ((n = std::fread(chunk.data(), 1, chunk.size(), in)) > 0)
@@ -109,16 +121,24 @@ std::string read_trace_bytes(std::span<const uint8_t> bytes, const std::string& 
     pos += 4;
     return true;
   };
-  bool v1 = bytes.size() >= sizeof(kMagicV1) &&
-            std::memcmp(bytes.data(), kMagicV1, sizeof(kMagicV1)) == 0;
-  if (!v1 &&
-      (bytes.size() < sizeof(kMagic) || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0))
-    return fail("not an ngxwatch trace (bad magic)");
+  auto magic = [&](const char(&m)[8]) {
+    return bytes.size() >= sizeof(m) && std::memcmp(bytes.data(), m, sizeof(m)) == 0;
+  };
+  bool v1 = magic(kMagicV1);
+  bool v3 = magic(kMagic);
+  if (!v1 && !v3 && !magic(kMagicV2)) return fail("not an ngxwatch trace (bad magic)");
   pos = sizeof(kMagic);
   if (!u32(header.event_version)) return fail("truncated header");
   if (header.event_version != NGXW_EVENT_VERSION)
     return fail("event version " + std::to_string(header.event_version) + ", this build reads " +
                 std::to_string(NGXW_EVENT_VERSION));
+  if (v3) {
+    int64_t offset = 0;
+    if (bytes.size() - pos < sizeof(offset)) return fail("truncated header");
+    std::memcpy(&offset, bytes.data() + pos, sizeof(offset));
+    pos += sizeof(offset);
+    header.wall_offset_ns = offset;
+  }
   auto text = [&](std::string& out) -> std::string {
     uint32_t len = 0;
     if (!u32(len)) return "truncated header";

@@ -1,12 +1,13 @@
 // The recorded event stream: `ngxwatch record` writes it, `ngxwatch analyze` reads it
 // back through the same pipeline. Layout (little endian):
-//   "NGXWTRC2" | u32 event version |
+//   "NGXWTRC3" | u32 event version | i64 wall-clock anchor (CLOCK_REALTIME minus
+//   CLOCK_MONOTONIC when recording began, ns: event times to wall time) |
 //   u32 masters | per master: u32 pid | u32 length | its config (nginx -T text) |
 //   u32 processes | per nginx process: u32 pid | u32 master pid |
 //   records: u32 length | length bytes (one ring-buffer record, as the kernel wrote it)
 // Several nginx masters may run on one host, each with its own configuration; the
-// process map says which one a worker's events are attributed with. ("NGXWTRC1",
-// a single config, is still read.)
+// process map says which one a worker's events are attributed with. ("NGXWTRC2",
+// without the anchor, and "NGXWTRC1", a single config, are still read.)
 // A trace is untrusted input: every length is checked, a bad one is an error naming
 // the byte offset, never a crash.
 #pragma once
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -52,11 +54,14 @@ class TraceWriter {
   uint64_t records_ = 0;
   std::vector<char> buffer_;
   TraceSnapshot snapshot_;  // what the header holds
+  int64_t wall_offset_ns_ = 0;
   long header_end_ = 0;
 };
 
 struct TraceHeader {
   uint32_t event_version = 0;
+  // Event time (CLOCK_MONOTONIC) + this = wall time; none in traces of older builds.
+  std::optional<int64_t> wall_offset_ns;
   TraceSnapshot snapshot;
   std::string config_text;  // the first master's config (what `suggest` advises on)
 };

@@ -104,12 +104,13 @@ def failures(args, trace, server=SERVER):
 
 
 def with_config(trace, out, edit):
-    """A copy of `trace` (format NGXWTRC2) whose masters' config snapshots are edited."""
+    """A copy of `trace` (format NGXWTRC3: magic, version, wall-clock anchor) whose
+    masters' config snapshots are edited."""
     with open(trace, "rb") as f:
         data = f.read()
-    h.check(data[:8] == b"NGXWTRC2", f"unexpected trace magic {data[:8]!r}")
-    (masters,) = struct.unpack_from("<I", data, 12)
-    pos, parts = 16, [data[:16]]
+    h.check(data[:8] == b"NGXWTRC3", f"unexpected trace magic {data[:8]!r}")
+    (masters,) = struct.unpack_from("<I", data, 20)
+    pos, parts = 24, [data[:24]]
     for _ in range(masters):
         pid, n = struct.unpack_from("<II", data, pos)
         blob = edit(data[pos + 8:pos + 8 + n].decode()).encode()
