@@ -5,7 +5,7 @@
 #include "advise/connection_header.h"
 #include "advise/lint_catalog.h"
 #include "advise/lint_rule_set.h"
-#include "advise/root_filesystem.h"
+#include "host/root_filesystem.h"
 
 namespace ngxwatch::advise {
 

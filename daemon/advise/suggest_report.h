@@ -12,7 +12,7 @@
 
 #include "advise/measurements.h"
 #include "advise/suggest.h"
-#include "advise/verify.h"
+#include "host/verify.h"
 #include "nginx/config_model.h"
 
 namespace ngxwatch::advise {

@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "advise/live_suggest.h"
+#include "host/live_suggest.h"
 #include "api/api_server.h"
 #include "api/live_stats.h"
 #include "cli/kernel_session.h"

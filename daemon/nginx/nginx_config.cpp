@@ -1,7 +1,7 @@
 #include "nginx/nginx_config.h"
 
 #include "nginx/binary_info.h"
-#include "nginx/run_process.h"
+#include "host/run_process.h"
 
 namespace ngxwatch::nginx {
 

@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "common/file_read.h"
+#include "host/file_read.h"
 #include "ngxwatch/events.h"
 
 namespace ngxwatch {

@@ -9,7 +9,7 @@
 #include <chrono>
 #include <thread>
 
-#include "advise/live_suggest.h"
+#include "host/live_suggest.h"
 #include "api/api_request.h"
 #include "nginx/nginx_config.h"
 

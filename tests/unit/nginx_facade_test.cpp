@@ -4,7 +4,7 @@
 #include <filesystem>
 
 #include "nginx/nginx_config.h"
-#include "proc/master_files.h"
+#include "host/master_files.h"
 
 using namespace ngxwatch::nginx;
 

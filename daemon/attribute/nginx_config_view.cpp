@@ -1,4 +1,4 @@
-#include "correlate/nginx_config_view.h"
+#include "attribute/nginx_config_view.h"
 
 #include "common/net_format.h"
 #include "nginx/location_matcher.h"

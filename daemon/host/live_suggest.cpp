@@ -1,10 +1,10 @@
-#include "advise/live_suggest.h"
+#include "host/live_suggest.h"
 
 #include <chrono>
 #include <set>
 
 #include "advise/config_choice.h"
-#include "nginx/unprivileged_spawn.h"
+#include "host/unprivileged_spawn.h"
 
 namespace ngxwatch::advise {
 

@@ -1,4 +1,4 @@
-#include "proc/master_files.h"
+#include "host/master_files.h"
 
 #include <dirent.h>
 #include <fcntl.h>

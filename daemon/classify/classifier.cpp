@@ -1,4 +1,4 @@
-#include "detect/classifier.h"
+#include "classify/classifier.h"
 
 #include <cmath>
 #include <cstdio>

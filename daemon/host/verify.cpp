@@ -1,4 +1,4 @@
-#include "advise/verify.h"
+#include "host/verify.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 #include <filesystem>
 
 #include "nginx/nginx_config.h"
-#include "nginx/unprivileged_spawn.h"
+#include "host/unprivileged_spawn.h"
 
 namespace ngxwatch::advise {
 

@@ -28,7 +28,7 @@ std::string unsafe_name_reason(const std::string& path);
 std::string common_directory(const FileSet& files);
 
 // Writes `files` (original path -> text) under a fresh temp directory and runs nginx
-// -t on the copy of `main_file`, unprivileged (nginx/unprivileged_spawn.h), with the
+// -t on the copy of `main_file`, unprivileged (host/unprivileged_spawn.h), with the
 // files it would write (pid, logs) moved into the copy. The copy is removed afterwards.
 VerifyResult verify_config(const FileSet& files, const std::string& main_file,
                            const VerifyOptions& options);

@@ -1,4 +1,4 @@
-#include "proc/process_tracker.h"
+#include "host/process_tracker.h"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>

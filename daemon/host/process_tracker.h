@@ -14,7 +14,7 @@
 #include <mutex>
 #include <thread>
 
-#include "proc/nginx_scan.h"
+#include "host/nginx_scan.h"
 #include "source/kernel_maps.h"
 
 namespace ngxwatch {

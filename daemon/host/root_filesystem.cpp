@@ -1,4 +1,4 @@
-#include "advise/root_filesystem.h"
+#include "host/root_filesystem.h"
 
 #include <sys/stat.h>
 

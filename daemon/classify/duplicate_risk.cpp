@@ -1,4 +1,4 @@
-#include "detect/duplicate_risk.h"
+#include "classify/duplicate_risk.h"
 
 namespace ngxwatch {
 

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "correlate/config_view.h"
+#include "attribute/config_view.h"
 #include "ngxwatch/events.h"
 
 namespace ngxwatch {

@@ -31,7 +31,7 @@
 #include "advise/measurements.h"
 #include "advise/suggest_report.h"
 #include "api/snapshot_extras.h"
-#include "proc/master_config.h"
+#include "host/master_config.h"
 
 namespace ngxwatch::advise {
 

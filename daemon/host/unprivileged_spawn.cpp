@@ -1,4 +1,4 @@
-#include "nginx/unprivileged_spawn.h"
+#include "host/unprivileged_spawn.h"
 
 #include <fcntl.h>
 #include <grp.h>

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "ngxwatch/events.h"
-#include "proc/proc_parse.h"
+#include "host/proc_parse.h"
 
 namespace ngxwatch {
 

@@ -1,4 +1,4 @@
-#include "proc/nginx_scan.h"
+#include "host/nginx_scan.h"
 
 #include <dirent.h>
 #include <sys/socket.h>
@@ -13,7 +13,7 @@
 
 #include <mutex>
 
-#include "common/file_read.h"
+#include "host/file_read.h"
 #include "nginx/binary_info.h"
 
 namespace ngxwatch {

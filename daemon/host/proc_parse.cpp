@@ -1,4 +1,4 @@
-#include "proc/proc_parse.h"
+#include "host/proc_parse.h"
 
 #include <sys/socket.h>
 

@@ -10,9 +10,9 @@
 #include <mutex>
 #include <string>
 
-#include "correlate/nginx_config_view.h"
+#include "attribute/nginx_config_view.h"
 #include "correlate/pending_events.h"
-#include "proc/nginx_scan.h"
+#include "host/nginx_scan.h"
 #include "source/trace_file.h"
 
 namespace ngxwatch {

@@ -1,4 +1,4 @@
-#include "proc/master_config.h"
+#include "host/master_config.h"
 
 #include <set>
 
@@ -6,10 +6,10 @@
 
 #include <algorithm>
 
-#include "common/file_read.h"
+#include "host/file_read.h"
 #include "nginx/binary_info.h"
 #include "nginx/config_error.h"
-#include "proc/master_files.h"
+#include "host/master_files.h"
 
 namespace ngxwatch {
 

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "correlate/config_view.h"
+#include "attribute/config_view.h"
 #include "nginx/config_model.h"
 #include "nginx/proxy_target.h"
 

@@ -14,7 +14,7 @@
 
 #include "nginx/build_info.h"
 #include "nginx/config_parser.h"
-#include "proc/proc_parse.h"
+#include "host/proc_parse.h"
 
 namespace ngxwatch {
 

@@ -1,4 +1,4 @@
-#include "common/file_read.h"
+#include "host/file_read.h"
 
 #include <fcntl.h>
 #include <unistd.h>

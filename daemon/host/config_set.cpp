@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "proc/master_config.h"
+#include "host/master_config.h"
 
 namespace ngxwatch {
 

@@ -1,4 +1,4 @@
-#include "nginx/run_process.h"
+#include "host/run_process.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "nginx/unprivileged_spawn.h"
+#include "host/unprivileged_spawn.h"
 
 namespace ngxwatch::nginx {
 
