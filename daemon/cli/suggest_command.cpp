@@ -8,7 +8,7 @@
 
 #include "advise/config_choice.h"
 #include "advise/suggest_report.h"
-#include "host/file_read.h"
+#include "common/file_read.h"
 #include "attribute/nginx_config_view.h"
 #include "detect/detector_replay.h"
 #include "nginx/nginx_config.h"

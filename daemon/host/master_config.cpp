@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "host/file_read.h"
+#include "common/file_read.h"
 #include "nginx/binary_info.h"
 #include "nginx/config_error.h"
 #include "host/master_files.h"

@@ -13,7 +13,7 @@
 
 #include <mutex>
 
-#include "host/file_read.h"
+#include "common/file_read.h"
 #include "nginx/binary_info.h"
 
 namespace ngxwatch {

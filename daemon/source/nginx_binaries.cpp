@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <set>
 
-#include "host/file_read.h"
+#include "common/file_read.h"
 #include "nginx/binary_info.h"
 
 namespace ngxwatch {

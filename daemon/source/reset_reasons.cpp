@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "host/file_read.h"
+#include "common/file_read.h"
 #include "ngxwatch/events.h"
 
 namespace ngxwatch {

@@ -1,4 +1,4 @@
-#include "host/file_read.h"
+#include "common/file_read.h"
 
 #include <fcntl.h>
 #include <unistd.h>
