@@ -11,6 +11,8 @@
 #include "common/file_read.h"
 #include "attribute/nginx_config_view.h"
 #include "detect/detector_replay.h"
+#include "host/nginx_tool.h"
+#include "host/verify.h"
 #include "nginx/nginx_config.h"
 #include "host/master_files.h"
 #include "top/top_client.h"

@@ -30,6 +30,7 @@
 
 #include "advise/measurements.h"
 #include "advise/suggest_report.h"
+#include "host/verify.h"
 #include "api/snapshot_extras.h"
 #include "host/master_config.h"
 

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "nginx/nginx_config.h"
+#include "host/nginx_tool.h"
 #include "host/unprivileged_spawn.h"
 
 namespace ngxwatch::advise {
@@ -90,20 +90,6 @@ std::string unsafe_name_reason(const std::string& path) {
   return "";
 }
 
-std::string common_directory(const FileSet& files) {
-  std::string common;
-  for (const auto& [path, text] : files) {
-    std::string dir = fs::path(path).parent_path().string();
-    if (common.empty()) {
-      common = dir;
-      continue;
-    }
-    while (common != "/" && !(dir == common || dir.starts_with(common + "/")))
-      common = fs::path(common).parent_path().string();
-  }
-  return common.empty() ? "/" : common;
-}
-
 VerifyResult verify_config(const FileSet& files, const std::string& main_file,
                            const VerifyOptions& options) {
   VerifyResult r;
@@ -159,6 +145,22 @@ VerifyResult verify_config(const FileSet& files, const std::string& main_file,
   // nginx names the copy; the user knows the originals.
   if (!t.ok) r.error = replace_all(t.error, tmp.path + "/", root == "/" ? "/" : root + "/");
   return r;
+}
+
+ConfigCheck nginx_check(const VerifyOptions& options) {
+  return [options](const FileSet& files, const std::string& main_file) {
+    return verify_config(files, main_file, options);
+  };
+}
+
+SuggestReport check_suggestions(std::vector<Suggestion> suggestions, const FileSet& files,
+                                const std::string& main_file, const VerifyOptions& options) {
+  return check_suggestions(std::move(suggestions), files, main_file, nginx_check(options));
+}
+
+SuggestReport run_suggest(const Measurements& measurements, const nginx::Config& config,
+                          const VerifyOptions& options) {
+  return run_suggest(measurements, config, nginx_check(options));
 }
 
 }  // namespace ngxwatch::advise

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "host/nginx_tool.h"
 #include "nginx/nginx_config.h"
 #include "host/master_files.h"
 
