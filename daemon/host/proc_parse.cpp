@@ -56,22 +56,6 @@ NginxRole classify_nginx_cmdline(std::string_view raw) {
   return NginxRole::kSingle;  // master_process off, or a title not set yet
 }
 
-const char* role_name(NginxRole role) {
-  switch (role) {
-    case NginxRole::kMaster:
-      return "master";
-    case NginxRole::kWorker:
-      return "worker";
-    case NginxRole::kHelper:
-      return "helper";
-    case NginxRole::kShuttingDown:
-      return "shutting-down";
-    case NginxRole::kSingle:
-      return "single";
-  }
-  return "?";
-}
-
 MasterArgs parse_master_args(std::string_view raw) {
   std::string cmd = nul_to_space(raw);
   const std::string marker = "master process ";

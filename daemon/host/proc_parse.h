@@ -17,7 +17,6 @@ enum class NginxRole { kMaster, kWorker, kHelper, kShuttingDown, kSingle };
 // Role from the process title nginx sets ("nginx: worker process", ...). The cmdline
 // file separates arguments with NUL; both forms are accepted.
 NginxRole classify_nginx_cmdline(std::string_view cmdline);
-const char* role_name(NginxRole role);
 
 // The master's -c/-p arguments, when given ("nginx: master process nginx -c /x.conf").
 struct MasterArgs {
