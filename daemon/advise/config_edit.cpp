@@ -3,82 +3,34 @@
 #include <algorithm>
 #include <set>
 
+#include "nginx/config_error.h"
 #include "nginx/config_lexer.h"
 
 namespace ngxwatch::advise {
 
 namespace {
 
-// Tokens of nginx configuration text with their byte ranges, so that an edit can
-// replace exactly the arguments it means. Same rules as nginx::ConfigLexer (comments
-// only where a token could start, quotes only at a token's start, backslash escapes),
-// which reports lines but not offsets.
-struct Token {
-  enum class Kind { kWord, kSemicolon, kOpen, kClose, kEnd };
-  Kind kind = Kind::kEnd;
-  size_t begin = 0;
-  size_t end = 0;
-  std::string text;  // unescaped word
-  int line = 0;
-};
+// nginx's own tokenizer (nginx/config_lexer.h, which the parser uses too): every
+// word ends where nginx ends it, and each token carries its byte range, so an edit
+// replaces exactly the arguments it means. Text that does not lex (the files were
+// parsed with the same lexer, so only a line that starts inside a quoted string) ends
+// the scan there.
+using Token = nginx::ConfigLexer::Token;
 
 class Scanner {
  public:
-  Scanner(const std::string& text, size_t pos, int line) : text_(text), pos_(pos), line_(line) {}
+  Scanner(const std::string& text, size_t pos, int line) : lexer_(text, "", pos, line) {}
 
   Token next() {
-    skip_blanks_and_comments();
-    Token t;
-    t.begin = pos_;
-    t.line = line_;
-    if (pos_ >= text_.size()) return t;
-    char c = text_[pos_];
-    if (c == ';' || c == '{' || c == '}') {
-      t.kind = c == ';'   ? Token::Kind::kSemicolon
-               : c == '{' ? Token::Kind::kOpen
-                          : Token::Kind::kClose;
-      t.end = ++pos_;
-      return t;
+    try {
+      return lexer_.next();
+    } catch (const nginx::ConfigError&) {
+      return Token{};  // kEnd
     }
-    t.kind = Token::Kind::kWord;
-    if (c == '"' || c == '\'') {
-      size_t start = ++pos_;
-      while (pos_ < text_.size() && text_[pos_] != c) advance(text_[pos_] == '\\' ? 2 : 1);
-      t.text = nginx::unescape_token(std::string_view(text_).substr(start, pos_ - start));
-      if (pos_ < text_.size()) ++pos_;
-    } else {
-      while (pos_ < text_.size() && !is_space(text_[pos_]) && text_[pos_] != ';' &&
-             text_[pos_] != '{' && text_[pos_] != '}')
-        advance(text_[pos_] == '\\' ? 2 : 1);
-      t.text = nginx::unescape_token(std::string_view(text_).substr(t.begin, pos_ - t.begin));
-    }
-    t.end = pos_;
-    return t;
   }
 
  private:
-  static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-  void advance(size_t n) {
-    for (size_t i = 0; i < n && pos_ < text_.size(); ++i)
-      if (text_[pos_++] == '\n') ++line_;
-  }
-
-  void skip_blanks_and_comments() {
-    while (pos_ < text_.size()) {
-      if (is_space(text_[pos_])) {
-        advance(1);
-      } else if (text_[pos_] == '#') {
-        while (pos_ < text_.size() && text_[pos_] != '\n') ++pos_;
-      } else {
-        return;
-      }
-    }
-  }
-
-  const std::string& text_;
-  size_t pos_;
-  int line_;
+  nginx::ConfigLexer lexer_;
 };
 
 // Byte offset where 1-based `line` starts, or npos.
@@ -203,7 +155,7 @@ bool apply_insert(std::string& text, const Edit& e, std::string& error) {
   std::vector<Token> args;
   Token end;
   bool after = e.kind == Edit::Kind::kInsertAfter;
-  Token::Kind want = after ? Token::Kind::kSemicolon : Token::Kind::kOpen;
+  Token::Kind want = after ? Token::Kind::kSemicolon : Token::Kind::kBlockOpen;
   if (!find_directive(text, e, args, end) || end.kind != want) {
     error = std::string("cannot find ") + (after ? "directive " : "block ") + describe(e);
     return false;
@@ -340,8 +292,8 @@ std::set<std::string> http_level_names(const std::string& text) {
       statement_start = false;
       continue;
     }
-    if (t.kind == Token::Kind::kOpen && depth++ == 0) in_http = name == "http";
-    if (t.kind == Token::Kind::kClose && --depth == 0) in_http = false;
+    if (t.kind == Token::Kind::kBlockOpen && depth++ == 0) in_http = name == "http";
+    if (t.kind == Token::Kind::kBlockClose && --depth == 0) in_http = false;
     statement_start = true;
   }
   return names;
@@ -363,7 +315,7 @@ RuntimeRedirect redirect_runtime_files(const std::string& text, const std::strin
   int depth = 0;
   for (Token t = s.next(); t.kind != Token::Kind::kEnd; t = s.next()) {
     if (t.kind != Token::Kind::kWord) {
-      if (t.kind == Token::Kind::kOpen && depth++ == 0 && name == "http") {
+      if (t.kind == Token::Kind::kBlockOpen && depth++ == 0 && name == "http") {
         // What http {} does not set takes the compiled-in paths, which nginx -t would
         // open or create: the copy's own are set at http level instead (access_log may
         // repeat; the temp paths only where the config has none).
@@ -373,7 +325,7 @@ RuntimeRedirect redirect_runtime_files(const std::string& text, const std::strin
           if (!at_http.count(d)) out += std::string(" ") + d + " " + fresh_name() + ";";
         copied = t.end;
       }
-      if (t.kind == Token::Kind::kClose) --depth;
+      if (t.kind == Token::Kind::kBlockClose) --depth;
       statement_start = true;
       directive.clear();
       continue;
