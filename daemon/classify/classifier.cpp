@@ -34,80 +34,72 @@ const char* peer_error(EndKind k) { return k == EndKind::kResetReceived ? "reset
 
 uint64_t since(uint64_t now, uint64_t then) { return then && now > then ? now - then : 0; }
 
-Verdict upstream_verdict(const ClassifyInput& in) {
+// The connection never got past connect(): refused, or abandoned (timed out).
+Verdict connect_verdict(const ClassifyInput& in) {
   const ngxw_conn_stats& s = in.stats;
   Verdict v;
-  bool connecting = in.tcp_state == 2 /* SYN_SENT */ || in.old_state == 2;
-  if (connecting) {
-    v.phase = "connect";
-    if (in.end == EndKind::kResetReceived) {
-      v.error = "refused";
-      v.cause = "connect_refused";
-      v.evidence = "RST in SYN_SENT: nothing listens on the upstream address";
-    } else if (in.end == EndKind::kFinFromNginx || in.end == EndKind::kClosed ||
-               in.end == EndKind::kResetSent) {
-      v.error = "timeout";
-      v.cause = "connect_timeout";
-      v.evidence = fmt("nginx abandoned the connect after %.2f s (proxy_connect_timeout %.0f s)",
-                       secs(since(in.now_ns, s.opened_ns)), in.timeouts.connect_s);
-    }
-    return v;
+  v.phase = "connect";
+  if (in.end == EndKind::kResetReceived) {
+    v.error = "refused";
+    v.cause = "connect_refused";
+    v.evidence = "RST in SYN_SENT: nothing listens on the upstream address";
+  } else if (in.end == EndKind::kFinFromNginx || in.end == EndKind::kClosed ||
+             in.end == EndKind::kResetSent) {
+    v.error = "timeout";
+    v.cause = "connect_timeout";
+    v.evidence = fmt("nginx abandoned the connect after %.2f s (proxy_connect_timeout %.0f s)",
+                     secs(since(in.now_ns, s.opened_ns)), in.timeouts.connect_s);
   }
+  return v;
+}
 
-  bool sent_any = s.requests > 0;
-  bool fully_sent = !in.request_total || s.req_bytes_sent >= *in.request_total;
-  bool response_complete =
-      in.response_total ? s.req_bytes_recv >= *in.response_total
-                        : (s.req_bytes_recv > 0 && since(in.now_ns, s.last_recv_ns) >= kQuietNs &&
-                           s.last_recv_ns >= s.last_send_ns);
-  if (!sent_any || response_complete) {
-    v.phase = "idle";  // a pooled connection between requests: harmless
-    v.evidence = fmt("no request in flight; idle %.2f s",
-                     secs(since(in.now_ns, std::max(s.last_send_ns, s.last_recv_ns))));
-    return v;
-  }
-
+// The upstream ended a connection with a request in flight (RST or FIN).
+Verdict peer_ended_verdict(const ClassifyInput& in, bool fully_sent) {
+  const ngxw_conn_stats& s = in.stats;
+  Verdict v;
   const char* sent_phase = fully_sent ? "read_header" : "send_request";
-  if (peer_ended(in.end)) {
-    bool reused_after_idle =
-        s.requests >= 2 && s.req_bytes_recv == 0 && (s.idle_ns >= kKeepaliveIdleNs || s.peer_fin);
-    v.error = peer_error(in.end);
-    if (reused_after_idle) {
-      v.phase = sent_phase;
-      v.cause = "keepalive_race";
-      v.keepalive_idle_s = secs(s.idle_ns);
-      v.evidence =
-          fmt("request %.0f on a reused connection after %.3f s idle; the upstream "
-              "closed it (%.0f response bytes)",
-              s.requests, secs(s.idle_ns), static_cast<double>(s.req_bytes_recv));
-      return v;
-    }
-    if (!fully_sent) {
-      v.phase = "send_request";
-      v.cause = in.end == EndKind::kResetReceived ? "upstream_reset_sending_body"
-                                                  : "upstream_closed_before_header";
-      v.evidence = fmt("%.0f of %.0f request bytes sent when the upstream ",
-                       static_cast<double>(s.req_bytes_sent),
-                       static_cast<double>(in.request_total.value_or(0)));
-      v.evidence += in.end == EndKind::kResetReceived ? "reset" : "closed";
-    } else if (s.req_bytes_recv == 0) {
-      v.phase = "read_header";
-      v.cause = in.end == EndKind::kResetReceived ? "upstream_reset_before_header"
-                                                  : "upstream_closed_before_header";
-      v.evidence =
-          fmt("request fully sent (%.0f bytes), no response byte after %.3f s",
-              static_cast<double>(s.req_bytes_sent), secs(since(in.now_ns, s.last_send_ns)));
-    } else {
-      v.phase = "read_body";
-      v.cause = "upstream_reset_mid_response";
-      v.evidence = fmt("%.0f response bytes received of %.0f expected",
-                       static_cast<double>(s.req_bytes_recv),
-                       static_cast<double>(in.response_total.value_or(0)));
-    }
+  bool reused_after_idle =
+      s.requests >= 2 && s.req_bytes_recv == 0 && (s.idle_ns >= kKeepaliveIdleNs || s.peer_fin);
+  v.error = peer_error(in.end);
+  if (reused_after_idle) {
+    v.phase = sent_phase;
+    v.cause = "keepalive_race";
+    v.keepalive_idle_s = secs(s.idle_ns);
+    v.evidence =
+        fmt("request %.0f on a reused connection after %.3f s idle; the upstream "
+            "closed it (%.0f response bytes)",
+            s.requests, secs(s.idle_ns), static_cast<double>(s.req_bytes_recv));
     return v;
   }
+  if (!fully_sent) {
+    v.phase = "send_request";
+    v.cause = in.end == EndKind::kResetReceived ? "upstream_reset_sending_body"
+                                                : "upstream_closed_before_header";
+    v.evidence = fmt("%.0f of %.0f request bytes sent when the upstream ",
+                     static_cast<double>(s.req_bytes_sent),
+                     static_cast<double>(in.request_total.value_or(0)));
+    v.evidence += in.end == EndKind::kResetReceived ? "reset" : "closed";
+  } else if (s.req_bytes_recv == 0) {
+    v.phase = "read_header";
+    v.cause = in.end == EndKind::kResetReceived ? "upstream_reset_before_header"
+                                                : "upstream_closed_before_header";
+    v.evidence = fmt("request fully sent (%.0f bytes), no response byte after %.3f s",
+                     static_cast<double>(s.req_bytes_sent), secs(since(in.now_ns, s.last_send_ns)));
+  } else {
+    v.phase = "read_body";
+    v.cause = "upstream_reset_mid_response";
+    v.evidence =
+        fmt("%.0f response bytes received of %.0f expected", static_cast<double>(s.req_bytes_recv),
+            static_cast<double>(in.response_total.value_or(0)));
+  }
+  return v;
+}
 
-  // nginx ended it: a timeout when the quiet period matches the configured one.
+// nginx ended a connection with a request in flight: a timeout when the quiet period
+// matches the configured one, else the client went away.
+Verdict nginx_ended_verdict(const ClassifyInput& in, bool fully_sent) {
+  const ngxw_conn_stats& s = in.stats;
+  Verdict v;
   if (!fully_sent) {
     v.phase = "send_request";
     if (near_timeout(since(in.now_ns, s.last_send_ns), in.timeouts.send_s)) {
@@ -131,6 +123,26 @@ Verdict upstream_verdict(const ClassifyInput& in) {
   if (v.cause.empty())
     v.evidence = "nginx closed the upstream connection mid-request (client gone or aborted)";
   return v;
+}
+
+Verdict upstream_verdict(const ClassifyInput& in) {
+  const ngxw_conn_stats& s = in.stats;
+  if (in.tcp_state == 2 /* SYN_SENT */ || in.old_state == 2) return connect_verdict(in);
+  Verdict v;
+  bool sent_any = s.requests > 0;
+  bool fully_sent = !in.request_total || s.req_bytes_sent >= *in.request_total;
+  bool response_complete =
+      in.response_total ? s.req_bytes_recv >= *in.response_total
+                        : (s.req_bytes_recv > 0 && since(in.now_ns, s.last_recv_ns) >= kQuietNs &&
+                           s.last_recv_ns >= s.last_send_ns);
+  if (!sent_any || response_complete) {
+    v.phase = "idle";  // a pooled connection between requests: harmless
+    v.evidence = fmt("no request in flight; idle %.2f s",
+                     secs(since(in.now_ns, std::max(s.last_send_ns, s.last_recv_ns))));
+    return v;
+  }
+  return peer_ended(in.end) ? peer_ended_verdict(in, fully_sent)
+                            : nginx_ended_verdict(in, fully_sent);
 }
 
 Verdict client_verdict(const ClassifyInput& in) {
