@@ -54,8 +54,8 @@ json event_json(const LiveEvent& e, uint64_t now_ms) {
 
 // What the other stages add (snapshot_extras.h): storms, temp dirs, suggestions (the
 // top one, and one per row of `out["rows"]`, whose places are `places`).
-void add_extras(json& out, const std::vector<std::shared_ptr<const SnapshotExtras>>& extras,
-                const std::vector<Place>& places) {
+void fill_extras(json& out, const std::vector<std::shared_ptr<const SnapshotExtras>>& extras,
+                 const std::vector<Place>& places) {
   json storms = json::array(), temp_dirs = json::array();
   json top = nullptr;
   for (const auto& x : extras) {
@@ -268,7 +268,7 @@ nlohmann::json LiveStats::snapshot() const {
   // Outside the lock: the kernel read and the providers must not stall the event loop.
   out["dropped_events"] = dropped ? dropped() : 0;
   out["config"] = config ? config() : std::string();
-  add_extras(out, extras, places);
+  fill_extras(out, extras, places);
   return out;
 }
 
