@@ -21,8 +21,8 @@ using namespace ngxwatch;
 
 namespace {
 
-const std::string kTrace =
-    std::string(NGXWATCH_TESTDATA) + "/../fuzz/corpus/trace_file/small.trace";
+// The replay benchmark's mix (tests/data/replay/README.md): 8 upstream failures.
+const std::string kTrace = std::string(NGXWATCH_TESTDATA) + "/replay/bench-600.trace";
 
 // Slows the replay down: the pause is wall-clock time the events do not know about.
 class Pace : public ObservationSink {
