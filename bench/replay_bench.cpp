@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "correlate/correlator.h"
-#include "correlate/nginx_config_view.h"
+#include "attribute/nginx_config_view.h"
 #include "export/summary.h"
 #include "nginx/nginx_config.h"
 #include "source/event.h"

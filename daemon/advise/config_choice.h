@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "advise/measurements.h"
-#include "correlate/nginx_config_view.h"
+#include "attribute/nginx_config_view.h"
 
 namespace ngxwatch::advise {
 

@@ -3,82 +3,35 @@
 #include <algorithm>
 #include <set>
 
+#include "nginx/config_error.h"
 #include "nginx/config_lexer.h"
 
 namespace ngxwatch::advise {
 
 namespace {
 
-// Tokens of nginx configuration text with their byte ranges, so that an edit can
-// replace exactly the arguments it means. Same rules as nginx::ConfigLexer (comments
-// only where a token could start, quotes only at a token's start, backslash escapes),
-// which reports lines but not offsets.
-struct Token {
-  enum class Kind { kWord, kSemicolon, kOpen, kClose, kEnd };
-  Kind kind = Kind::kEnd;
-  size_t begin = 0;
-  size_t end = 0;
-  std::string text;  // unescaped word
-  int line = 0;
-};
+// nginx's own tokenizer (nginx/config_lexer.h, which the parser uses too): every
+// word ends where nginx ends it, and each token carries its byte range, so an edit
+// replaces exactly the arguments it means. Text that does not lex (the files were
+// parsed with the same lexer, so only a line that starts inside a quoted string) ends
+// the scan there.
+using Token = nginx::ConfigLexer::Token;
+using Kind = nginx::ConfigLexer::Kind;
 
 class Scanner {
  public:
-  Scanner(const std::string& text, size_t pos, int line) : text_(text), pos_(pos), line_(line) {}
+  Scanner(const std::string& text, size_t pos, int line) : lexer_(text, "", pos, line) {}
 
   Token next() {
-    skip_blanks_and_comments();
-    Token t;
-    t.begin = pos_;
-    t.line = line_;
-    if (pos_ >= text_.size()) return t;
-    char c = text_[pos_];
-    if (c == ';' || c == '{' || c == '}') {
-      t.kind = c == ';'   ? Token::Kind::kSemicolon
-               : c == '{' ? Token::Kind::kOpen
-                          : Token::Kind::kClose;
-      t.end = ++pos_;
-      return t;
+    try {
+      return lexer_.next();
+    } catch (const nginx::ConfigError&) {
+      return Token{};  // kEnd
     }
-    t.kind = Token::Kind::kWord;
-    if (c == '"' || c == '\'') {
-      size_t start = ++pos_;
-      while (pos_ < text_.size() && text_[pos_] != c) advance(text_[pos_] == '\\' ? 2 : 1);
-      t.text = nginx::unescape_token(std::string_view(text_).substr(start, pos_ - start));
-      if (pos_ < text_.size()) ++pos_;
-    } else {
-      while (pos_ < text_.size() && !is_space(text_[pos_]) && text_[pos_] != ';' &&
-             text_[pos_] != '{' && text_[pos_] != '}')
-        advance(text_[pos_] == '\\' ? 2 : 1);
-      t.text = nginx::unescape_token(std::string_view(text_).substr(t.begin, pos_ - t.begin));
-    }
-    t.end = pos_;
-    return t;
   }
 
  private:
-  static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-  void advance(size_t n) {
-    for (size_t i = 0; i < n && pos_ < text_.size(); ++i)
-      if (text_[pos_++] == '\n') ++line_;
-  }
-
-  void skip_blanks_and_comments() {
-    while (pos_ < text_.size()) {
-      if (is_space(text_[pos_])) {
-        advance(1);
-      } else if (text_[pos_] == '#') {
-        while (pos_ < text_.size() && text_[pos_] != '\n') ++pos_;
-      } else {
-        return;
-      }
-    }
-  }
-
-  const std::string& text_;
-  size_t pos_;
-  int line_;
+  nginx::ConfigLexer lexer_;
 };
 
 // Byte offset where 1-based `line` starts, or npos.
@@ -105,8 +58,8 @@ bool find_directive(const std::string& text, const Edit& e, std::vector<Token>& 
   if (start == std::string::npos) return false;
   Scanner s(text, start, e.line);
   bool statement_start = true;
-  for (Token t = s.next(); t.kind != Token::Kind::kEnd && t.line == e.line; t = s.next()) {
-    if (t.kind != Token::Kind::kWord) {
+  for (Token t = s.next(); t.kind != Kind::kEnd && t.line == e.line; t = s.next()) {
+    if (t.kind != Kind::kWord) {
       statement_start = true;
       continue;
     }
@@ -117,15 +70,15 @@ bool find_directive(const std::string& text, const Edit& e, std::vector<Token>& 
     statement_start = false;
     std::vector<Token> words;
     Token u = s.next();
-    for (; u.kind == Token::Kind::kWord; u = s.next()) words.push_back(u);
+    for (; u.kind == Kind::kWord; u = s.next()) words.push_back(u);
     std::vector<std::string> texts;
     for (const Token& w : words) texts.push_back(w.text);
-    if (texts == e.target_args && u.kind != Token::Kind::kEnd) {
+    if (texts == e.target_args && u.kind != Kind::kEnd) {
       args = std::move(words);
       terminator = u;
       return true;
     }
-    statement_start = u.kind != Token::Kind::kWord;
+    statement_start = u.kind != Kind::kWord;
   }
   return false;
 }
@@ -139,7 +92,7 @@ std::string describe(const Edit& e) {
 bool apply_set(std::string& text, const Edit& e, std::string& error) {
   std::vector<Token> args;
   Token end;
-  if (!find_directive(text, e, args, end) || end.kind != Token::Kind::kSemicolon) {
+  if (!find_directive(text, e, args, end) || end.kind != Kind::kSemicolon) {
     error = "cannot find directive " + describe(e);
     return false;
   }
@@ -203,7 +156,7 @@ bool apply_insert(std::string& text, const Edit& e, std::string& error) {
   std::vector<Token> args;
   Token end;
   bool after = e.kind == Edit::Kind::kInsertAfter;
-  Token::Kind want = after ? Token::Kind::kSemicolon : Token::Kind::kOpen;
+  Kind want = after ? Kind::kSemicolon : Kind::kBlockOpen;
   if (!find_directive(text, e, args, end) || end.kind != want) {
     error = std::string("cannot find ") + (after ? "directive " : "block ") + describe(e);
     return false;
@@ -301,8 +254,8 @@ std::string rewrite_includes(const std::string& text, const std::string& from,
   size_t copied = 0;
   Scanner s(text, 0, 1);
   bool statement_start = true, in_include = false;
-  for (Token t = s.next(); t.kind != Token::Kind::kEnd; t = s.next()) {
-    if (t.kind != Token::Kind::kWord) {
+  for (Token t = s.next(); t.kind != Kind::kEnd; t = s.next()) {
+    if (t.kind != Kind::kWord) {
       statement_start = true;
       in_include = false;
       continue;
@@ -333,15 +286,15 @@ std::set<std::string> http_level_names(const std::string& text) {
   std::string name;
   bool statement_start = true, in_http = false;
   int depth = 0;
-  for (Token t = s.next(); t.kind != Token::Kind::kEnd; t = s.next()) {
-    if (t.kind == Token::Kind::kWord) {
+  for (Token t = s.next(); t.kind != Kind::kEnd; t = s.next()) {
+    if (t.kind == Kind::kWord) {
       if (statement_start && in_http && depth == 1) names.insert(t.text);
       if (statement_start) name = t.text;
       statement_start = false;
       continue;
     }
-    if (t.kind == Token::Kind::kOpen && depth++ == 0) in_http = name == "http";
-    if (t.kind == Token::Kind::kClose && --depth == 0) in_http = false;
+    if (t.kind == Kind::kBlockOpen && depth++ == 0) in_http = name == "http";
+    if (t.kind == Kind::kBlockClose && --depth == 0) in_http = false;
     statement_start = true;
   }
   return names;
@@ -361,9 +314,9 @@ RuntimeRedirect redirect_runtime_files(const std::string& text, const std::strin
   std::string directive;  // the same, while its first argument is ahead
   bool statement_start = true;
   int depth = 0;
-  for (Token t = s.next(); t.kind != Token::Kind::kEnd; t = s.next()) {
-    if (t.kind != Token::Kind::kWord) {
-      if (t.kind == Token::Kind::kOpen && depth++ == 0 && name == "http") {
+  for (Token t = s.next(); t.kind != Kind::kEnd; t = s.next()) {
+    if (t.kind != Kind::kWord) {
+      if (t.kind == Kind::kBlockOpen && depth++ == 0 && name == "http") {
         // What http {} does not set takes the compiled-in paths, which nginx -t would
         // open or create: the copy's own are set at http level instead (access_log may
         // repeat; the temp paths only where the config has none).
@@ -373,7 +326,7 @@ RuntimeRedirect redirect_runtime_files(const std::string& text, const std::strin
           if (!at_http.count(d)) out += std::string(" ") + d + " " + fresh_name() + ";";
         copied = t.end;
       }
-      if (t.kind == Token::Kind::kClose) --depth;
+      if (t.kind == Kind::kBlockClose) --depth;
       statement_start = true;
       directive.clear();
       continue;

@@ -25,8 +25,10 @@ struct LintOptions {
   uint64_t inherited_nofile = 1024;
   // Relative temp paths are resolved against this (nginx's -p); empty: the build prefix.
   std::string prefix;
-  // Injectable for tests: is this absolute path on the root filesystem?
-  std::function<bool(const std::string& path)> on_root_filesystem;  // default: st_dev check
+  // The filesystem view: is this absolute path on the root filesystem? The lint CLI
+  // passes host/root_filesystem.h (st_dev); unset, the temp-path rule finds nothing,
+  // so the rules give the same answer on every machine.
+  std::function<bool(const std::string& path)> on_root_filesystem;
   std::set<std::string> disabled_rules;
 };
 

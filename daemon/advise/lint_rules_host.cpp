@@ -5,7 +5,6 @@
 #include "advise/connection_header.h"
 #include "advise/lint_catalog.h"
 #include "advise/lint_rule_set.h"
-#include "advise/root_filesystem.h"
 
 namespace ngxwatch::advise {
 
@@ -51,8 +50,8 @@ void rule_temp_path_on_root(const nginx::Config& c, const LintOptions& o,
     for (const nginx::Location* loc : c.all_locations()) add(c.effective(*loc, name));
   }
   for (const TempPath& t : paths) {
-    bool on_root = o.on_root_filesystem ? o.on_root_filesystem(t.path) : on_root_filesystem(t.path);
-    if (!on_root) continue;
+    // Without a view of the filesystems (the shell passes one) nothing is on root.
+    if (!o.on_root_filesystem || !o.on_root_filesystem(t.path)) continue;
     const nginx::Directive* at = t.directive ? t.directive : http;
     out.push_back(make_finding(
         kRuleTempPathOnRoot, at->file, at->line,

@@ -10,7 +10,7 @@
 #include "advise/suggest_duplicate.h"
 #include "advise/suggest_edits.h"
 #include "advise/upload_location.h"
-#include "correlate/nginx_config_view.h"
+#include "attribute/nginx_config_view.h"
 #include "nginx/proxy_target.h"
 #include "nginx/units.h"
 

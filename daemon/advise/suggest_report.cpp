@@ -45,11 +45,11 @@ bool SuggestReport::ok() const {
 }
 
 SuggestReport check_suggestions(std::vector<Suggestion> suggestions, const FileSet& files,
-                                const std::string& main_file, const VerifyOptions& options) {
+                                const std::string& main_file, const ConfigCheck& check) {
   SuggestReport report;
   report.root = common_directory(files);
   // A configuration nginx rejects as it is cannot vouch for any change to it.
-  VerifyResult baseline = verify_config(files, main_file, options);
+  VerifyResult baseline = check(files, main_file);
   if (!baseline.ok) {
     report.config_error = baseline.error;
     return report;
@@ -68,7 +68,7 @@ SuggestReport check_suggestions(std::vector<Suggestion> suggestions, const FileS
       VerifyResult v;
       if (!edited.ok) {
         c.refused = "the change cannot be placed: " + edited.error;
-      } else if (v = verify_config(edited.files, main_file, options); !v.ok) {
+      } else if (v = check(edited.files, main_file); !v.ok) {
         c.refused = "nginx -t rejects the change: " + v.error;
       } else {
         for (const auto& [path, text] : edited.files)
@@ -83,11 +83,10 @@ SuggestReport check_suggestions(std::vector<Suggestion> suggestions, const FileS
 }
 
 SuggestReport run_suggest(const Measurements& measurements, const nginx::Config& config,
-                          const VerifyOptions& options) {
+                          const ConfigCheck& check) {
   FileSet files;
   for (const nginx::SourceFile& f : config.parsed().files) files[f.path] = f.text;
-  return check_suggestions(suggest(measurements, config), files, config.parsed().main_file,
-                           options);
+  return check_suggestions(suggest(measurements, config), files, config.parsed().main_file, check);
 }
 
 std::string format_suggest_text(const SuggestReport& r) {

@@ -12,7 +12,7 @@
 
 #include "advise/measurements.h"
 #include "advise/suggest.h"
-#include "advise/verify.h"
+#include "advise/config_check.h"
 #include "nginx/config_model.h"
 
 namespace ngxwatch::advise {
@@ -34,15 +34,16 @@ struct SuggestReport {
   bool ok() const;
 };
 
-// Applies and verifies the suggestions in order, each on top of the ones accepted
-// before it; each diff is against that state, so the diffs apply one after another.
+// Applies and verifies (with `check`) the suggestions in order, each on top of the ones
+// accepted before it; each diff is against that state, so the diffs apply one after
+// another.
 SuggestReport check_suggestions(std::vector<Suggestion> suggestions, const FileSet& files,
-                                const std::string& main_file, const VerifyOptions& options);
+                                const std::string& main_file, const ConfigCheck& check);
 
 // The whole of `suggest` for one configuration: rules, then checks. The daemon's API
 // and the trace replay both end here.
 SuggestReport run_suggest(const Measurements& measurements, const nginx::Config& config,
-                          const VerifyOptions& options);
+                          const ConfigCheck& check);
 
 std::string format_suggest_text(const SuggestReport& report);
 std::string format_suggest_json(const SuggestReport& report);

@@ -35,6 +35,60 @@ json place_json(const Place& p) {
   return {{"upstream", p.upstream}, {"server", p.server}, {"location", p.location}};
 }
 
+json event_json(const LiveEvent& e, uint64_t now_ms) {
+  return {{"kind", e.kind},
+          {"age_s", static_cast<double>(now_ms - e.at_ms) / 1000.0},
+          {"request", e.request},
+          {"phase", e.phase},
+          {"cause", e.cause},
+          {"evidence", e.evidence},
+          {"peer", e.peer},
+          {"side", e.side},
+          {"origin", e.origin},
+          {"reason", e.reason},
+          {"request_bytes", e.request_bytes},
+          {"connection_age_s", e.connection_age_s},
+          {"keepalive_idle_s", optional_number(e.keepalive_idle_s)},
+          {"duplicate_risk", e.duplicate_risk}};
+}
+
+// What the other stages add (snapshot_extras.h): storms, temp dirs, suggestions (the
+// top one, and one per row of `out["rows"]`, whose places are `places`).
+void fill_extras(json& out, const std::vector<std::shared_ptr<const SnapshotExtras>>& extras,
+                 const std::vector<Place>& places) {
+  json storms = json::array(), temp_dirs = json::array();
+  json top = nullptr;
+  for (const auto& x : extras) {
+    for (const auto& s : x->storms()) {
+      json j = place_json(s.place);
+      j.update({{"method", s.method},
+                {"path", redact_target(s.path)},
+                {"rate_per_s", s.rate_per_s},
+                {"baseline_per_s", s.baseline_per_s},
+                {"failure_ratio", s.failure_ratio},
+                {"clients", s.clients},
+                {"onset_age_s", s.onset_age_s}});
+      storms.push_back(std::move(j));
+    }
+    for (const auto& t : x->temp_dirs())
+      temp_dirs.push_back({{"path", t.path},
+                           {"total_bytes", t.total_bytes},
+                           {"free_bytes", t.free_bytes},
+                           {"fill_bytes_per_s", t.fill_bytes_per_s},
+                           {"eta_s", optional_number(t.eta_s)}});
+    if (top.is_null()) top = suggestion_json(x->top_suggestion());
+    for (size_t i = 0; i < places.size(); ++i) {
+      json& row = out["rows"][i];
+      if (row["suggestion"].is_null())
+        row["suggestion"] = suggestion_json(x->suggestion_for(places[i], row["phase"]));
+    }
+  }
+  out["header"]["active_storms"] = storms.size();
+  out["storms"] = std::move(storms);
+  out["temp_dirs"] = std::move(temp_dirs);
+  out["suggestion"] = std::move(top);
+}
+
 }  // namespace
 
 uint64_t LiveStats::steady_ms() {
@@ -191,22 +245,7 @@ nlohmann::json LiveStats::snapshot() const {
       const auto& [upstream, server, location, phase] = entry->first;
       const Row& r = entry->second;
       json latest = json::array();
-      for (const auto& e : r.latest) {
-        latest.push_back({{"kind", e.kind},
-                          {"age_s", static_cast<double>(now - e.at_ms) / 1000.0},
-                          {"request", e.request},
-                          {"phase", e.phase},
-                          {"cause", e.cause},
-                          {"evidence", e.evidence},
-                          {"peer", e.peer},
-                          {"side", e.side},
-                          {"origin", e.origin},
-                          {"reason", e.reason},
-                          {"request_bytes", e.request_bytes},
-                          {"connection_age_s", e.connection_age_s},
-                          {"keepalive_idle_s", optional_number(e.keepalive_idle_s)},
-                          {"duplicate_risk", e.duplicate_risk}});
-      }
+      for (const auto& e : r.latest) latest.push_back(event_json(e, now));
       rows.push_back({{"upstream", upstream},
                       {"server", server},
                       {"location", location},
@@ -229,37 +268,7 @@ nlohmann::json LiveStats::snapshot() const {
   // Outside the lock: the kernel read and the providers must not stall the event loop.
   out["dropped_events"] = dropped ? dropped() : 0;
   out["config"] = config ? config() : std::string();
-  json storms = json::array(), temp_dirs = json::array();
-  json top = nullptr;
-  for (const auto& x : extras) {
-    for (const auto& s : x->storms()) {
-      json j = place_json(s.place);
-      j.update({{"method", s.method},
-                {"path", redact_target(s.path)},
-                {"rate_per_s", s.rate_per_s},
-                {"baseline_per_s", s.baseline_per_s},
-                {"failure_ratio", s.failure_ratio},
-                {"clients", s.clients},
-                {"onset_age_s", s.onset_age_s}});
-      storms.push_back(std::move(j));
-    }
-    for (const auto& t : x->temp_dirs())
-      temp_dirs.push_back({{"path", t.path},
-                           {"total_bytes", t.total_bytes},
-                           {"free_bytes", t.free_bytes},
-                           {"fill_bytes_per_s", t.fill_bytes_per_s},
-                           {"eta_s", optional_number(t.eta_s)}});
-    if (top.is_null()) top = suggestion_json(x->top_suggestion());
-    for (size_t i = 0; i < places.size(); ++i) {
-      json& row = out["rows"][i];
-      if (row["suggestion"].is_null())
-        row["suggestion"] = suggestion_json(x->suggestion_for(places[i], row["phase"]));
-    }
-  }
-  out["header"]["active_storms"] = storms.size();
-  out["storms"] = std::move(storms);
-  out["temp_dirs"] = std::move(temp_dirs);
-  out["suggestion"] = std::move(top);
+  fill_extras(out, extras, places);
   return out;
 }
 

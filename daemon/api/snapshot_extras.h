@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "correlate/config_view.h"
+#include "attribute/config_view.h"
 
 namespace ngxwatch {
 

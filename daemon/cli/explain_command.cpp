@@ -15,7 +15,7 @@
 #include "advise/suggest_report.h"
 #include "detect/detector_replay.h"
 #include "explain/explain_report.h"
-#include "export/failure_log.h"
+#include "correlate/tee_sink.h"
 #include "nginx/build_info.h"
 #include "nginx/nginx_config.h"
 #include "top/top_client.h"

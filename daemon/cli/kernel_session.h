@@ -9,8 +9,8 @@
 #include <span>
 #include <string>
 
-#include "proc/master_config.h"
-#include "proc/process_tracker.h"
+#include "host/master_config.h"
+#include "host/process_tracker.h"
 #include "source/bpf_loader.h"
 #include "source/kernel_maps.h"
 #include "source/ring_reader.h"

@@ -8,6 +8,8 @@
 #include "advise/lint_catalog.h"
 #include "advise/lint_input.h"
 #include "advise/lint_output.h"
+#include "host/nginx_tool.h"
+#include "host/root_filesystem.h"
 #include "nginx/nginx_config.h"
 
 namespace ngxwatch {
@@ -57,6 +59,7 @@ int run_lint(const LintCommandOptions& o, const std::vector<std::string>& extras
   }
   advise::LintOptions options;
   options.prefix = o.prefix;
+  options.on_root_filesystem = advise::on_root_filesystem;
   for (const std::string& id : o.disable) {
     if (advise::find_lint_rule(id) == nullptr) return usage_error("unknown rule \"" + id + "\"");
     options.disabled_rules.insert(id);

@@ -5,13 +5,14 @@
 
 #include <memory>
 
-#include "advise/live_suggest.h"
+#include "host/live_suggest.h"
 #include "api/api_server.h"
 #include "api/live_stats.h"
 #include "cli/kernel_session.h"
 #include "cli/service_notify.h"
 #include "correlate/correlator.h"
 #include "correlate/pending_events.h"
+#include "correlate/tee_sink.h"
 #include "detect/detectors.h"
 #include "export/attribution_metrics.h"
 #include "export/bpf_self_metrics.h"
@@ -30,6 +31,72 @@ namespace {
 int fail(const std::string& line) {
   spdlog::error("{}", line);
   return 1;
+}
+
+// What the kernel side offers, for /metrics and top's header.
+void show_kernel(KernelSession& session, Metrics& metrics, LiveStats& live) {
+  metrics.attach_kernel(session.maps());
+  metrics.set_probes(session.probes());
+  metrics.set_features(session.bpf().features(), session.bpf().capture_backend());
+  live.set_kernel(kernel_summary(session.bpf()));
+  live.set_dropped_source(
+      [maps = session.maps()] { return maps.counter(NGXW_CTR_EVENTS_DROPPED); });
+}
+
+// The local API: top's snapshots, and suggest's report (slow: nginx -t per change).
+// `failures`: the recent failures `explain` joins error-log lines to.
+void start_api(ApiServer& api, const std::string& socket, LiveStats& live,
+               std::shared_ptr<advise::LiveSuggest> suggestions,
+               std::function<nlohmann::json()> failures) {
+  if (auto e = api.start(socket,
+                         {{"snapshot", [&live] { return live.snapshot(); }},
+                          {"suggest", [suggestions] { return suggestions->reply(); }},
+                          {"failures", std::move(failures)}},
+                         {}, /*slow=*/{"suggest"});
+      !e.empty())
+    spdlog::error("local API disabled (ngxwatch top will not connect): {}", e);
+  else
+    spdlog::info("local API on {}", socket);
+}
+
+// systemd's status line once everything is up.
+std::string ready_status(KernelSession& session, const std::string& listen) {
+  size_t attached = 0;
+  for (const auto& p : session.probes()) attached += p.attached;
+  return std::to_string(attached) + "/" + std::to_string(session.probes().size()) +
+         " probes attached; " + std::to_string(session.configs().current()->masters) +
+         " nginx masters; metrics on " + listen;
+}
+
+// A SIGHUP: the options re-read; what can change at run time does, the rest waits for a
+// restart (and says so).
+void reload(ServiceNotifier& systemd, RunOptions& current, Metrics& metrics,
+            KernelSession& session) {
+  systemd.reloading();
+  std::string why;
+  std::optional<RunOptions> read = current.reload ? current.reload(&why) : std::nullopt;
+  if (!read) {
+    spdlog::error("reload: {}; keeping the running configuration", why);
+    systemd.ready("reloaded");
+    return;
+  }
+  RunOptions& fresh = *read;
+  metrics.set_max_locations(fresh.max_locations);
+  session.set_scan_interval(std::chrono::milliseconds(fresh.session.scan_interval_ms));
+  if (fresh.listen != current.listen || fresh.session.ringbuf_mib != current.session.ringbuf_mib ||
+      fresh.session.sample_per_sec != current.session.sample_per_sec ||
+      fresh.api_socket != current.api_socket)
+    spdlog::warn(
+        "reload: listen, ringbuf-mib, sample-rate and api-socket take effect after a "
+        "restart");
+  fresh.listen = current.listen;
+  fresh.session.ringbuf_mib = current.session.ringbuf_mib;
+  fresh.session.sample_per_sec = current.session.sample_per_sec;
+  fresh.api_socket = current.api_socket;
+  fresh.reload = current.reload;
+  current = std::move(fresh);
+  spdlog::info("reload: configuration re-read");
+  systemd.ready("reloaded");
 }
 
 }  // namespace
@@ -76,12 +143,7 @@ int run_daemon(const RunOptions& opts) {
       },
       [&](const NginxSnapshot& s) { metrics->set_workers(s.active_workers()); }, &error);
   if (!session) return fail(error);
-  metrics->attach_kernel(session->maps());
-  metrics->set_probes(session->probes());
-  metrics->set_features(session->bpf().features(), session->bpf().capture_backend());
-  live.set_kernel(kernel_summary(session->bpf()));
-  live.set_dropped_source(
-      [maps = session->maps()] { return maps.counter(NGXW_CTR_EVENTS_DROPPED); });
+  show_kernel(*session, *metrics, live);
   // Made off the event loop (nginx -t per change): on the API's worker thread for
   // {"get":"suggest"} (never the thread serving top's snapshots), on its refresher
   // thread for top's rows; cached for 5 s.
@@ -97,18 +159,9 @@ int run_daemon(const RunOptions& opts) {
   live.add_extras(suggestions);
   live.set_config_source([&session] { return session->configs().current()->describe(); });
   ApiServer api;  // its own thread: a client can never stall this loop
-  if (auto e = api.start(opts.api_socket,
-                         {{"snapshot", [&live] { return live.snapshot(); }},
-                          {"suggest", [suggestions] { return suggestions->reply(); }},
-                          {"failures",
-                           [&recent_failures, started_wall_ns] {
-                             return recent_failures.to_json(started_wall_ns, wall_now_ns());
-                           }}},
-                         {}, /*slow=*/{"suggest"});
-      !e.empty())
-    spdlog::error("local API disabled (ngxwatch top will not connect): {}", e);
-  else
-    spdlog::info("local API on {}", opts.api_socket);
+  start_api(api, opts.api_socket, live, suggestions, [&recent_failures, started_wall_ns] {
+    return recent_failures.to_json(started_wall_ns, wall_now_ns());
+  });
 
   std::unique_ptr<prometheus::Exposer> exposer;
   try {
@@ -125,11 +178,7 @@ int run_daemon(const RunOptions& opts) {
 
   ServiceNotifier systemd;
   spdlog::info("ngxwatch watching nginx; metrics on http://{}/metrics", opts.listen);
-  size_t attached = 0;
-  for (const auto& p : session->probes()) attached += p.attached;
-  systemd.ready(std::to_string(attached) + "/" + std::to_string(session->probes().size()) +
-                " probes attached; " + std::to_string(session->configs().current()->masters) +
-                " nginx masters; metrics on " + opts.listen);
+  systemd.ready(ready_status(*session, opts.listen));
   RunOptions current = opts;
   // nginx started or reloaded: attribute from now on with the new configuration, and
   // the events that waited for it first.
@@ -156,32 +205,7 @@ int run_daemon(const RunOptions& opts) {
       live.set_findings(detectors.findings());
       findings_copied = now;
     }
-    if (take_reload_request()) {
-      systemd.reloading();
-      std::string why;
-      auto fresh = current.reload ? current.reload(&why) : std::nullopt;
-      if (!fresh) {
-        spdlog::error("reload: {}; keeping the running configuration", why);
-      } else {
-        metrics->set_max_locations(fresh->max_locations);
-        session->set_scan_interval(std::chrono::milliseconds(fresh->session.scan_interval_ms));
-        if (fresh->listen != current.listen ||
-            fresh->session.ringbuf_mib != current.session.ringbuf_mib ||
-            fresh->session.sample_per_sec != current.session.sample_per_sec ||
-            fresh->api_socket != current.api_socket)
-          spdlog::warn(
-              "reload: listen, ringbuf-mib, sample-rate and api-socket take effect after a "
-              "restart");
-        fresh->listen = current.listen;
-        fresh->session.ringbuf_mib = current.session.ringbuf_mib;
-        fresh->session.sample_per_sec = current.session.sample_per_sec;
-        fresh->api_socket = current.api_socket;
-        fresh->reload = current.reload;
-        current = *fresh;
-        spdlog::info("reload: configuration re-read");
-      }
-      systemd.ready("reloaded");
-    }
+    if (take_reload_request()) reload(systemd, current, *metrics, *session);
     use_latest_configs();
   });
   systemd.stopping();

@@ -9,10 +9,12 @@
 #include "advise/config_choice.h"
 #include "advise/suggest_report.h"
 #include "common/file_read.h"
-#include "correlate/nginx_config_view.h"
+#include "attribute/nginx_config_view.h"
 #include "detect/detector_replay.h"
+#include "host/nginx_tool.h"
+#include "host/verify.h"
 #include "nginx/nginx_config.h"
-#include "proc/master_files.h"
+#include "host/master_files.h"
 #include "top/top_client.h"
 
 namespace ngxwatch {

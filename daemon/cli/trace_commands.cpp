@@ -17,30 +17,16 @@ int record_trace(const RecordOptions& opts) {
   const std::atomic<bool>& stop = install_stop_signals();
   std::unique_ptr<TraceWriter> writer;
   std::string error;
-  // Records that arrive before nginx's configuration is known are held back: the
-  // snapshot goes in the header, so the writer opens once the tracker has loaded it.
-  std::vector<std::vector<uint8_t>> early;
+  // The ring is read only by session->run(), after the writer is open (the snapshot
+  // that goes in its header is loaded by open()): every record finds the writer.
   auto session = KernelSession::open(
-      opts.session,
-      [&](std::span<const uint8_t> bytes) {
-        if (writer)
-          writer->write(bytes);
-        else if (early.size() < 100000)
-          early.emplace_back(bytes.begin(), bytes.end());
-      },
-      nullptr, &error);
+      opts.session, [&](std::span<const uint8_t> bytes) { writer->write(bytes); }, nullptr, &error);
   if (!session) {
     spdlog::error("{}", error);
     return 1;
   }
-  auto open_writer = [&] {
-    writer = std::make_unique<TraceWriter>(opts.output, session->configs().current()->snapshot);
-    if (!writer->ok()) return false;
-    for (const auto& r : early) writer->write(r);
-    early.clear();
-    return true;
-  };
-  if (!open_writer()) {
+  writer = std::make_unique<TraceWriter>(opts.output, session->configs().current()->snapshot);
+  if (!writer->ok()) {
     spdlog::error("cannot record: {}", writer->error());
     return 1;
   }

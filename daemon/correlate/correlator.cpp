@@ -4,8 +4,8 @@
 
 #include "common/net_format.h"
 #include "correlate/reset_labels.h"
-#include "detect/classifier.h"
-#include "detect/duplicate_risk.h"
+#include "classify/classifier.h"
+#include "classify/duplicate_risk.h"
 
 namespace ngxwatch {
 

@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "correlate/config_view.h"
+#include "attribute/config_view.h"
 #include "correlate/http_head.h"
 #include "correlate/observations.h"
 #include "source/event.h"

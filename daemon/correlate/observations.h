@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "correlate/config_view.h"
+#include "attribute/config_view.h"
 
 namespace ngxwatch {
 
@@ -36,7 +36,7 @@ struct FailureObservation {
   // met the close (an RST or a FIN: the race often ends in a FIN).
   std::optional<double> keepalive_idle_s;
   // A POST/PUT/PATCH whose request had fully reached the backend: it may have run
-  // although the client got an error (detect/duplicate_risk.h). method: its class.
+  // although the client got an error (classify/duplicate_risk.h). method: its class.
   bool duplicate_risk = false;
   std::string method;
   // What `ngxwatch explain` shows of this failure and joins nginx's error-log line on.

@@ -1,6 +1,6 @@
 // The label values of ngxwatch_resets_total for one reset. Label values come from
 // the kernel's socket (side, origin, upstream peer), never from request bytes; the
-// client's address is never a label.
+// client's address is never a label. Each label has its decoder (label_decoder.h).
 #pragma once
 
 #include <map>
@@ -19,9 +19,6 @@ struct ResetLabels {
     return {{"side", side}, {"origin", origin}, {"peer", peer}};
   }
 };
-
-const char* side_name(unsigned side);
-const char* origin_name(unsigned origin);
 
 ResetLabels reset_labels(const ngxw_conn_event& e);
 ResetLabels reset_labels(const ngxw_reset_key& k);

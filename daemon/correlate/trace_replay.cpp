@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "correlate/correlator.h"
-#include "correlate/nginx_config_view.h"
+#include "attribute/nginx_config_view.h"
 #include "nginx/nginx_config.h"
 #include "source/event.h"
 

@@ -8,7 +8,7 @@
 #include <span>
 #include <string>
 
-#include "correlate/config_view.h"
+#include "attribute/config_view.h"
 #include "correlate/observations.h"
 #include "source/event.h"
 #include "source/trace_file.h"

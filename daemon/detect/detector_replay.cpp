@@ -1,7 +1,7 @@
 #include "detect/detector_replay.h"
 
 #include "correlate/correlator.h"
-#include "export/failure_log.h"
+#include "correlate/tee_sink.h"
 
 namespace ngxwatch {
 

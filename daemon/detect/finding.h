@@ -7,7 +7,7 @@
 #include <map>
 #include <string>
 
-#include "correlate/config_view.h"
+#include "attribute/config_view.h"
 
 namespace ngxwatch {
 

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "correlate/config_view.h"
+#include "attribute/config_view.h"
 #include "correlate/observations.h"
 #include "detect/finding.h"
 #include "source/event.h"

@@ -4,11 +4,12 @@
 
 namespace ngxwatch {
 
-bool FailureLog::allow() {
-  auto now = std::chrono::steady_clock::now();
-  if (now - window_ >= std::chrono::seconds(1)) {
+bool FailureLog::allow(uint64_t ts_ns) {
+  // Events from several CPUs arrive slightly out of order: an older one counts in the
+  // current window.
+  if (ts_ns >= window_ns_ + 1'000'000'000ull) {
     if (suppressed_) spdlog::warn("{} more failure lines suppressed", suppressed_);
-    window_ = now;
+    window_ns_ = ts_ns;
     used_ = 0;
     suppressed_ = 0;
   }
@@ -29,7 +30,7 @@ void FailureLog::on_reset(const ResetObservation& r) {
 }
 
 void FailureLog::on_failure(const FailureObservation& f) {
-  if (!allow()) return;
+  if (!allow(f.ts_ns)) return;
   spdlog::info(
       "failure cause={} upstream={} peer={} server={} location={} phase={} request=\"{}\" "
       "evidence=\"{}\"",

@@ -114,10 +114,8 @@ Metrics::Metrics(size_t max_locations)
                        {NGXW_CTR_HEADS_FLUSHED, &heads_flushed_.Add({})}} {}
 
 std::string Metrics::location_label(const std::string& location) {
-  if (location.empty() || locations_.count(location)) return location;
-  if (locations_.size() >= max_locations_) return "(other)";
-  locations_.insert(location);
-  return location;
+  locations_.set_max(max_locations_);  // set_max_locations may have changed it
+  return locations_.label(location);
 }
 
 void Metrics::on_reset(const ResetObservation& r) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "correlate/observations.h"
+#include "export/label_fold.h"
 #include "ngxwatch/events.h"
 #include "source/bpf_loader.h"
 #include "source/kernel_maps.h"
@@ -24,7 +25,8 @@ namespace ngxwatch {
 
 class Metrics : public prometheus::Collectable, public ObservationSink {
  public:
-  // max_locations: distinct location labels kept; the rest fold into "(other)".
+  // max_locations: location labels kept, the busiest by recent rate
+  // (export/label_fold.h); the rest fold into "(other)".
   explicit Metrics(size_t max_locations = 200);
 
   void on_reset(const ResetObservation& r) override;
@@ -73,7 +75,7 @@ class Metrics : public prometheus::Collectable, public ObservationSink {
   prometheus::Histogram& keepalive_idle_all_;
 
   size_t max_locations_;
-  std::set<std::string> locations_;
+  LabelFold locations_{0};  // the busiest max_locations_ keep their label
 
   mutable std::mutex kernel_mu_;
   bool have_kernel_ = false;

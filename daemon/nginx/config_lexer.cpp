@@ -44,11 +44,23 @@ std::string unescape_token(std::string_view raw) {
 ConfigLexer::ConfigLexer(std::string_view text, std::string file)
     : text_(text), file_(std::move(file)) {}
 
+ConfigLexer::ConfigLexer(std::string_view text, std::string file, size_t pos, int line)
+    : text_(text), file_(std::move(file)), pos_(pos), line_(line) {}
+
 void ConfigLexer::fail(const std::string& message) const {
   throw ConfigError(file_, line_, message);
 }
 
 ConfigLexer::Token ConfigLexer::next() {
+  skip_blanks();
+  size_t begin = pos_;
+  Token t = read_token();
+  t.begin = begin;
+  t.end = pos_;
+  return t;
+}
+
+void ConfigLexer::skip_blanks() {
   while (pos_ < text_.size()) {
     char c = text_[pos_];
     if (c == '\n') {
@@ -64,6 +76,13 @@ ConfigLexer::Token ConfigLexer::next() {
       while (pos_ < text_.size() && text_[pos_] != '\n') ++pos_;
       continue;
     }
+    return;
+  }
+}
+
+ConfigLexer::Token ConfigLexer::read_token() {
+  if (pos_ < text_.size()) {
+    char c = text_[pos_];
     Token t;
     t.line = line_;
     switch (c) {

@@ -17,10 +17,14 @@ class ConfigLexer {
     Kind kind = Kind::kEnd;
     std::string text;  // unescaped word (kWord only)
     int line = 0;      // line the token starts on
+    // Byte range of the token in the text, quotes included: edits replace exactly it.
+    size_t begin = 0, end = 0;
   };
 
   // `file` is only used in error messages; `text` must outlive the lexer.
   ConfigLexer(std::string_view text, std::string file);
+  // Starts at byte `pos`, which is on line `line` (a token boundary, e.g. a line start).
+  ConfigLexer(std::string_view text, std::string file, size_t pos, int line);
 
   // Next token; throws ConfigError on malformed input.
   Token next();
@@ -29,6 +33,8 @@ class ConfigLexer {
   int line() const { return line_; }
 
  private:
+  void skip_blanks();  // and comments
+  Token read_token();
   Token read_word();
   Token read_quoted(char quote);
   void check_after_quote();

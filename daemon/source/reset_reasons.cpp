@@ -2,7 +2,6 @@
 
 #include <charconv>
 
-#include "common/file_read.h"
 #include "ngxwatch/events.h"
 
 namespace ngxwatch {
@@ -31,14 +30,6 @@ std::map<unsigned, std::string> parse_print_symbolic(std::string_view format,
     pos = close + 1;
   }
   return out;
-}
-
-ResetReasons ResetReasons::load() {
-  for (const char* root : {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}) {
-    if (auto text = read_file(std::string(root) + "/events/tcp/tcp_send_reset/format"))
-      return ResetReasons(parse_print_symbolic(*text, "reason"));
-  }
-  return {};
 }
 
 std::string ResetReasons::name(unsigned reason) const {

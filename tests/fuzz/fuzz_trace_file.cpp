@@ -9,7 +9,7 @@
 #include "advise/measurements.h"
 #include "advise/suggest.h"
 #include "detect/detector_replay.h"
-#include "export/failure_log.h"
+#include "correlate/tee_sink.h"
 #include "export/summary.h"
 #include "nginx/nginx_config.h"
 #include "source/trace_file.h"

@@ -3,7 +3,7 @@
 // correlator_test.cpp), plus the harmless and not-quite cases next to each.
 #include <gtest/gtest.h>
 
-#include "detect/classifier.h"
+#include "classify/classifier.h"
 
 using namespace ngxwatch;
 

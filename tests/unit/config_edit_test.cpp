@@ -142,5 +142,19 @@ TEST(ConfigEdit, UnifiedDiffAppliesWithPatch) {
   }
 }
 
+TEST(ConfigEdit, WordsEndWhereNginxEndsThem) {
+  // nginx ends a word at blanks, ';' and '{' only: `a}b` is one argument, and the
+  // directive after it on the line is still found.
+  const std::string conf = "http {\n    add_header X-A a}b; keepalive_timeout 5s;\n}\n";
+  Edit set_header{Edit::Kind::kSet, "/n.conf", 2, "add_header", {"X-A", "a}b"}, "", "X-A c"};
+  EditResult r = apply_edits({{"/n.conf", conf}}, {set_header});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.files["/n.conf"], "http {\n    add_header X-A c; keepalive_timeout 5s;\n}\n");
+  Edit set_timeout{Edit::Kind::kSet, "/n.conf", 2, "keepalive_timeout", {"5s"}, "", "10s"};
+  r = apply_edits({{"/n.conf", conf}}, {set_timeout});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.files["/n.conf"], "http {\n    add_header X-A a}b; keepalive_timeout 10s;\n}\n");
+}
+
 }  // namespace
 }  // namespace ngxwatch::advise

@@ -13,7 +13,7 @@
 #include "advise/lint_input.h"
 #include "advise/lint_output.h"
 #include "advise/lint_rules.h"
-#include "advise/root_filesystem.h"
+#include "host/root_filesystem.h"
 #include "advise/upload_location.h"
 #include "nginx/config_parser.h"
 #include "nginx/nginx_config.h"

@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "advise/config_choice.h"
-#include "advise/live_suggest.h"
 #include "advise/suggest.h"
+#include "host/live_suggest.h"
 #include "api/api_request.h"
 #include "nginx/nginx_config.h"
 

@@ -11,7 +11,7 @@
 
 #include "nginx/binary_info.h"
 #include "nginx/config_error.h"
-#include "proc/master_files.h"
+#include "host/master_files.h"
 
 using namespace ngxwatch;
 namespace fs = std::filesystem;

@@ -3,8 +3,9 @@
 
 #include <filesystem>
 
+#include "host/nginx_tool.h"
 #include "nginx/nginx_config.h"
-#include "proc/master_files.h"
+#include "host/master_files.h"
 
 using namespace ngxwatch::nginx;
 

@@ -4,8 +4,8 @@
 #include <sys/socket.h>
 
 #include "common/net_format.h"
-#include "proc/nginx_scan.h"
-#include "proc/proc_parse.h"
+#include "host/nginx_scan.h"
+#include "host/proc_parse.h"
 #include "source/reset_reasons.h"
 
 using namespace ngxwatch;

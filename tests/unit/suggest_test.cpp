@@ -8,6 +8,7 @@
 
 #include "advise/suggest.h"
 #include "advise/suggest_report.h"
+#include "host/verify.h"
 #include "nginx/nginx_config.h"
 
 namespace ngxwatch::advise {

@@ -8,8 +8,8 @@
 #include <fstream>
 
 #include "advise/config_edit.h"
-#include "advise/verify.h"
-#include "nginx/unprivileged_spawn.h"
+#include "host/verify.h"
+#include "host/unprivileged_spawn.h"
 
 using namespace ngxwatch::advise;
 

@@ -1,0 +1,3 @@
+#include "y/y.h"
+
+#include "x/x.h"
