@@ -143,7 +143,9 @@ void Correlator::on_data(const ngxw_data_event& e) {
   } else if (!e.outbound) {
     if (c.tgid) last_client_[c.tgid] = e.sock_id;
     RequestHead head = parse_request_head(captured(e));
-    bool after_continue = c.response_started && c.response.ok && c.response.status == 100;
+    // The body after an interim "100 Continue" (curl asks for one above 1 MiB): the
+    // request stands, its final answer is still to come.
+    bool after_continue = c.response.ok && c.response.status == 100;
     if (!head.ok && after_continue) return;  // the body after "100 Continue"
     if (!head.ok && c.refused) return;       // the rest of a body nginx answered early
     if (!head.ok && e.len > 0) ++stats_.unparsed_captures;

@@ -431,3 +431,20 @@ TEST(CorrelatorTaxonomy, PostResetBeforeTheHeaderMayHaveRunTwiceAGetDoesNot) {
     EXPECT_EQ(t.sink.failures[0].method, method == "POST" ? "POST" : "");
   }
 }
+
+TEST(CorrelatorTaxonomy, TheFinalAnswerAfter100ContinueIsTheRequestsStatus) {
+  // curl sends `Expect: 100-continue` for bodies over 1 MiB: nginx answers the interim
+  // 100, the body follows (a new inbound message for the kernel), then the real answer.
+  Trace t;
+  t.open(1, NGXW_SIDE_CLIENT);
+  t.data(1, NGXW_SIDE_CLIENT, false,
+         "POST /upload/f HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 2000000\r\n"
+         "Expect: 100-continue\r\n\r\n");
+  t.data(1, NGXW_SIDE_CLIENT, true, "HTTP/1.1 100 Continue\r\n\r\n");
+  t.data(1, NGXW_SIDE_CLIENT, false, std::string(512, 'z'), 2);  // the body
+  t.data(1, NGXW_SIDE_CLIENT, true, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 2);
+  ASSERT_EQ(t.sink.requests.size(), 1u);
+  EXPECT_EQ(t.sink.requests[0].status, 201);
+  EXPECT_EQ(t.sink.requests[0].place, kUpload);
+  EXPECT_EQ(t.corr.stats().unparsed_captures, 0u);
+}
