@@ -94,6 +94,7 @@ std::unique_ptr<CLI::App> build_cli(CliOptions& o) {
   o.lint_cmd = add_lint_command(*app, o.lint);
   o.suggest_cmd = add_suggest_command(*app, o.suggest);
   o.top_cmd = add_top_command(*app, o.top);
+  o.gate_cmd = add_gate_command(*app, o.gate);
   return app;
 }
 

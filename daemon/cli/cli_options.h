@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/gate_command.h"
 #include "cli/lint_command.h"
 #include "cli/run_command.h"
 #include "cli/suggest_command.h"
@@ -27,12 +28,14 @@ struct CliOptions {
   LintCommandOptions lint;
   SuggestOptions suggest;
   TopOptions top;
+  GateOptions gate;
   CLI::App* run_cmd = nullptr;
   CLI::App* lint_cmd = nullptr;
   CLI::App* record_cmd = nullptr;
   CLI::App* analyze_cmd = nullptr;
   CLI::App* suggest_cmd = nullptr;
   CLI::App* top_cmd = nullptr;
+  CLI::App* gate_cmd = nullptr;
 };
 
 std::unique_ptr<CLI::App> build_cli(CliOptions& opts);
