@@ -1,6 +1,7 @@
 #include "cli/gate_command.h"
 
 #include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -68,7 +69,7 @@ int gate_with_probes(const GateOptions& o, const std::atomic<bool>& stop, gate::
   };
   use_latest_configs();
 
-  auto child = LoadChild::start(o.load, o.keep_root, &error);
+  auto child = LoadChild::start(o.load, o.keep_root, o.json, &error);
   if (!child) return usage_error(error);
   Clock::time_point started = Clock::now(), ended{};
   LoadRun load;
@@ -125,7 +126,7 @@ int gate_with_daemon(const GateOptions& o, const std::atomic<bool>& stop, gate::
   std::string error;
   auto before = client.get("snapshot", &error);
   if (!before) return usage_error(daemon_unreachable_line(o.api_socket) + " (" + error + ")");
-  auto child = LoadChild::start(o.load, o.keep_root, &error);
+  auto child = LoadChild::start(o.load, o.keep_root, o.json, &error);
   if (!child) return usage_error(error);
   Clock::time_point started = Clock::now();
   bool forwarded = false;
@@ -208,6 +209,10 @@ CLI::App* add_gate_command(CLI::App& app, GateOptions& o) {
 }
 
 int run_gate(const GateOptions& o) {
+  // stdout is the verdict's (JSON with --json): the probes' log lines go to stderr.
+  auto level = spdlog::get_level();
+  spdlog::set_default_logger(spdlog::stderr_color_mt("gate"));
+  spdlog::set_level(level);
   const std::atomic<bool>& stop = install_stop_signals();
   gate::Thresholds t;
   t.max_client_errors = o.max_client_errors;

@@ -32,7 +32,9 @@ std::optional<std::pair<uid_t, gid_t>> sudo_user() {
 // through the close-on-exec pipe when it cannot exec.
 // Everything is prepared before fork (other threads may hold malloc's lock).
 [[noreturn]] void exec_child(char* const* args, std::optional<std::pair<uid_t, gid_t>> as,
-                             const std::vector<gid_t>& groups, int report_fd) {
+                             const std::vector<gid_t>& groups, bool stdout_to_stderr,
+                             int report_fd) {
+  if (stdout_to_stderr) dup2(STDERR_FILENO, STDOUT_FILENO);
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   sigemptyset(&dfl.sa_mask);
@@ -59,7 +61,7 @@ std::optional<std::pair<uid_t, gid_t>> sudo_user() {
 }  // namespace
 
 std::unique_ptr<LoadChild> LoadChild::start(const std::vector<std::string>& argv, bool keep_root,
-                                            std::string* error) {
+                                            bool stdout_to_stderr, std::string* error) {
   if (argv.empty()) return *error = "no load command given (after --)", nullptr;
   std::unique_ptr<LoadChild> c(new LoadChild());
   auto as = keep_root ? std::nullopt : sudo_user();
@@ -92,7 +94,7 @@ std::unique_ptr<LoadChild> LoadChild::start(const std::vector<std::string>& argv
   }
   if (c->pid_ == 0) {
     close(fds[0]);
-    exec_child(args.data(), as, groups, fds[1]);
+    exec_child(args.data(), as, groups, stdout_to_stderr, fds[1]);
   }
   close(fds[1]);
   int report[2] = {0, 0};

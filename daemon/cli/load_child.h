@@ -16,8 +16,9 @@ namespace ngxwatch {
 class LoadChild {
  public:
   // Started, or nullptr and *error (one line: the command cannot be run, and why).
+  // stdout_to_stderr: the load's output goes to stderr (stdout carries JSON).
   static std::unique_ptr<LoadChild> start(const std::vector<std::string>& argv, bool keep_root,
-                                          std::string* error);
+                                          bool stdout_to_stderr, std::string* error);
   ~LoadChild();
 
   // The exit status once it has exited (128 + N when killed by signal N), else nullopt.

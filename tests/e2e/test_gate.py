@@ -45,7 +45,9 @@ def explain(r):
     return f"exit {r.returncode}\nstdout:\n{r.stdout[-4000:]}\nstderr:\n{r.stderr[-2000:]}"
 
 
-def body(args, nginx_bin):
+def upload_nginx(nginx_bin):
+    """nginx with /upload/ streamed to an upstream that resets mid-body and /ok/ to a
+    healthy one: (nginx, resetting upstream, healthy upstream, port)."""
     bad = h.Upstream(h.resets_mid_body(64 * 1024), name="resetting")
     good = h.Upstream(h.healthy, name="healthy")
     port = h.free_port()
@@ -57,7 +59,11 @@ def body(args, nginx_bin):
         proxy_request_buffering off;
         location /upload/ { proxy_pass http://backend_reset; }
         location /ok/     { proxy_pass http://backend_ok; }""")
-    nginx = h.Nginx(nginx_bin, http)
+    return h.Nginx(nginx_bin, http), bad, good, port
+
+
+def body(args, nginx_bin):
+    nginx, bad, good, port = upload_nginx(nginx_bin)
     tmp = tempfile.mkdtemp(prefix="ngxwatch-gate-")
     try:
         nginx.start()
@@ -88,7 +94,7 @@ def body(args, nginx_bin):
         # The healthy location: exit 0, and the probes saw every POST.
         r = gate(args, "--json", "--junit", junit, load=load(port, "/ok/big"))
         h.check(r.returncode == 0, "a healthy upstream should pass the gate: " + explain(r))
-        v = json.loads(r.stdout[r.stdout.index("{"):])
+        v = json.loads(r.stdout)
         ok = [l for l in v["locations"] if l["server"] == SERVER and l["location"] == "/ok/"]
         h.check(v["verdict"] == "pass" and ok and ok[0]["requests"] == N
                 and not ok[0]["failures"] and ok[0]["client_visible_errors"] == 0,
