@@ -28,6 +28,10 @@ def body(args, nginx_bin):
         # Failures before the gate: the daemon counts them, the gate must not.
         statuses = [h.post(port, "/upload/early", g.BODY, headers={"Host": g.SERVER}) for _ in range(2)]
         h.check(statuses == [502, 502], f"the warm-up should give 502s: {statuses}")
+        # ... once the daemon has them (its loop may still hold the last resets).
+        h.wait_until(lambda: h.metric_sum(daemon.scrape(), "ngxwatch_failures_total",
+                                          server=g.SERVER) >= 2, 10,
+                     what="the daemon counting the warm-up failures")
 
         r = g.gate(args, "--api-socket", sock, "--json", load=g.load(port, "/upload/big"))
         h.check(r.returncode == 1, "a resetting upstream should fail the gate: " + g.explain(r))
