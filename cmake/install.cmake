@@ -29,7 +29,8 @@ install(FILES ${_ngxwatch_src}/systemd/ngxwatch.sysusers
         DESTINATION ${NGXWATCH_SYSUSERSDIR} RENAME ngxwatch.conf)
 install(FILES ${_ngxwatch_src}/systemd/ngxwatch.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 install(DIRECTORY ${_ngxwatch_src}/deploy/
-        DESTINATION ${CMAKE_INSTALL_DATADIR}/ngxwatch/deploy)
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/ngxwatch/deploy
+        USE_SOURCE_PERMISSIONS)  # deploy/ci/release-gate.sh stays executable
 
 # The configuration and the unit depend on the prefix given at *install* time
 # (`cmake --install build --prefix P`, or /usr under CPack): prefix /usr puts the

@@ -160,6 +160,7 @@ void LiveStats::on_failure(const FailureObservation& f) {
   e.peer = f.peer;
   e.keepalive_idle_s = f.keepalive_idle_s;
   e.duplicate_risk = f.duplicate_risk;
+  if (!f.cause.empty()) ++r.causes[f.cause];
   if (f.duplicate_risk) {
     ++r.duplicate_risk;
     ++duplicate_risk_;
@@ -167,10 +168,19 @@ void LiveStats::on_failure(const FailureObservation& f) {
   remember(r, std::move(e));
 }
 
-void LiveStats::on_client_visible(const ClientStatusObservation&) {
+void LiveStats::on_client_visible(const ClientStatusObservation& s) {
   int64_t sec = static_cast<int64_t>(clock_() / 1000);
   std::lock_guard lock(mu_);
   client_errors_.add(sec);
+  std::tuple<std::string, std::string, int> key{s.place.server, s.place.location, s.status};
+  if (visible_.size() < max_rows_ || visible_.count(key)) ++visible_[key];
+}
+
+void LiveStats::on_request(const RequestObservation& r) {
+  std::pair<std::string, std::string> key{r.place.server, r.place.location};
+  std::lock_guard lock(mu_);
+  if (requests_.size() >= max_rows_ && !requests_.count(key)) key = {"(other)", "(other)"};
+  requests_[key] += r.weight;
 }
 
 void LiveStats::on_retry_absorbed(const Place&) {
@@ -255,7 +265,8 @@ nlohmann::json LiveStats::snapshot() const {
                        {{"events", r.events.total()},
                         {"resets", r.resets.total()},
                         {"failures", r.failures.total()},
-                        {"duplicate_risk", r.duplicate_risk}}},
+                        {"duplicate_risk", r.duplicate_risk},
+                        {"causes", r.causes}}},
                       {"history", r.events.history(sec)},
                       {"last_age_s", static_cast<double>(now - r.last_ms) / 1000.0},
                       {"latest", std::move(latest)},
@@ -264,6 +275,16 @@ nlohmann::json LiveStats::snapshot() const {
     }
     out["rows"] = std::move(rows);
     out["findings"] = findings_json(findings_);
+    json visible = json::array(), requests = json::array();
+    for (const auto& [k, n] : visible_)
+      visible.push_back({{"server", std::get<0>(k)},
+                         {"location", std::get<1>(k)},
+                         {"status", std::get<2>(k)},
+                         {"count", n}});
+    for (const auto& [k, n] : requests_)
+      requests.push_back({{"server", k.first}, {"location", k.second}, {"count", n}});
+    out["client_visible"] = std::move(visible);
+    out["requests"] = std::move(requests);
   }
   // Outside the lock: the kernel read and the providers must not stall the event loop.
   out["dropped_events"] = dropped ? dropped() : 0;

@@ -12,7 +12,7 @@
 //            active_storms}
 //   rows: [{upstream, server, location, phase,
 //           rates: {"1s","10s","60s"}  (events = resets + failures, per second),
-//           totals: {events, resets, failures, duplicate_risk},
+//           totals: {events, resets, failures, duplicate_risk, causes: {cause: n}},
 //           history: [60 counts, oldest first],
 //           last_age_s, latest: [{kind, age_s, request, phase, cause, evidence, peer,
 //                                 side, origin, reason, request_bytes,
@@ -22,6 +22,9 @@
 //   storms: [], temp_dirs: [], suggestion: null           (see snapshot_extras.h)
 //   findings: [detector findings, export/finding_json.h: the shape of analyze --json]
 //   config: which nginx master's configuration the evidence is judged against ("" none)
+//   client_visible: [{server, location, status, count}], requests: [{server, location,
+//   count}] (finished client requests, weighted by sampling): totals since start, so
+//   `gate --api-socket` can take the difference of two snapshots.
 // Request lines are redacted before they are stored; no client address is kept.
 #pragma once
 
@@ -72,6 +75,7 @@ class LiveStats : public ObservationSink {
   void on_failure(const FailureObservation& f) override;
   void on_client_visible(const ClientStatusObservation& s) override;
   void on_retry_absorbed(const Place& place) override;
+  void on_request(const RequestObservation& r) override;
 
   // Kernel counter of ring-buffer records lost (read at snapshot time, any thread).
   void set_dropped_source(std::function<uint64_t()> source);
@@ -91,7 +95,8 @@ class LiveStats : public ObservationSink {
   struct Row {
     RollingCounter events, resets, failures;
     uint64_t duplicate_risk = 0;
-    std::deque<LiveEvent> latest;  // newest first
+    std::map<std::string, uint64_t> causes;  // failures by cause
+    std::deque<LiveEvent> latest;            // newest first
     uint64_t last_ms = 0;
   };
   Row& row(const Place& place, const std::string& phase);
@@ -105,6 +110,9 @@ class LiveStats : public ObservationSink {
   std::map<Key, Row> rows_;
   RollingCounter resets_, upstream_errors_, client_errors_, retries_absorbed_;
   uint64_t duplicate_risk_ = 0;
+  // Keyed by config names (bounded like the rows): (server, location[, status]).
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> visible_;
+  std::map<std::pair<std::string, std::string>, uint64_t> requests_;
   std::function<uint64_t()> dropped_;
   nlohmann::json kernel_ = nlohmann::json::object();
   std::function<std::string()> config_;

@@ -95,6 +95,7 @@ std::unique_ptr<CLI::App> build_cli(CliOptions& o) {
   o.suggest_cmd = add_suggest_command(*app, o.suggest);
   o.top_cmd = add_top_command(*app, o.top);
   o.explain_cmd = add_explain_command(*app, o.explain);
+  o.gate_cmd = add_gate_command(*app, o.gate);
   return app;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/explain_command.h"
+#include "cli/gate_command.h"
 #include "cli/lint_command.h"
 #include "cli/run_command.h"
 #include "cli/suggest_command.h"
@@ -29,6 +30,7 @@ struct CliOptions {
   SuggestOptions suggest;
   TopOptions top;
   ExplainOptions explain;
+  GateOptions gate;
   CLI::App* run_cmd = nullptr;
   CLI::App* lint_cmd = nullptr;
   CLI::App* record_cmd = nullptr;
@@ -36,6 +38,7 @@ struct CliOptions {
   CLI::App* suggest_cmd = nullptr;
   CLI::App* top_cmd = nullptr;
   CLI::App* explain_cmd = nullptr;
+  CLI::App* gate_cmd = nullptr;
 };
 
 std::unique_ptr<CLI::App> build_cli(CliOptions& opts);

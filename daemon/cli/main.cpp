@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
   try {
     app->parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // gate is a CI step: a usage error is exit 2, never a code a load could also return.
+    if (e.get_exit_code() != 0 && opts.gate_cmd && opts.gate_cmd->parsed())
+      return app->exit(e), ngxwatch::kGateExitUsage;
     if (e.get_exit_code() == 0 || opts.config_file.empty()) return app->exit(e);
     // A bad config file: one line naming the file, the line and the key.
     std::fprintf(stderr, "ngxwatch: %s\n",
@@ -34,6 +37,7 @@ int main(int argc, char** argv) {
   if (*opts.suggest_cmd) return ngxwatch::run_suggest_command(opts.suggest);
   if (*opts.top_cmd) return ngxwatch::run_top(opts.top);
   if (*opts.explain_cmd) return ngxwatch::run_explain_command(opts.explain);
+  if (*opts.gate_cmd) return ngxwatch::run_gate(opts.gate);
   if (*opts.lint_cmd) return ngxwatch::run_lint(opts.lint, opts.lint_cmd->remaining());
   return 0;
 }

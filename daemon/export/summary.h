@@ -46,6 +46,10 @@ class Summary : public ObservationSink {
 
   const std::map<ResetKey, ResetRow>& resets() const { return resets_; }
   const std::map<FailureKey, FailureRow>& failures() const { return failures_; }
+  // (server, location, status) -> client-visible errors
+  const std::map<std::tuple<std::string, std::string, int>, uint64_t>& client_visible() const {
+    return visible_;
+  }
 
  private:
   std::map<ResetKey, ResetRow> resets_;
