@@ -5,6 +5,9 @@
  *                                   (one RST each); on SIGTERM print "rsts N" and exit
  *   flood_load client PORT CONC N   CONC keepalive connections to nginx, N requests in
  *                                   all; print "sent N statuses S502 OTHER broken B"
+ *   flood_load hold PORT N          N keepalive connections, one request each; print
+ *                                   "held N", wait for a line on stdin, then close them
+ *                                   all with SO_LINGER 0 (an RST each): "rsts N"
  *
  * Both bind 127.0.0.1 (the flood runs in its own network namespace). */
 #define _GNU_SOURCE
@@ -142,10 +145,35 @@ static int client(int port, int conc, unsigned long long total) {
   return 0;
 }
 
+static int hold(int port, int n) {
+  int* fds = calloc((size_t)n, sizeof(int));
+  int held = 0;
+  char buf[2048];
+  for (int i = 0; i < n; i++) {
+    fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = loopback(port);
+    if (connect(fds[i], (struct sockaddr*)&a, sizeof(a)) ||
+        write(fds[i], kRequest, sizeof(kRequest) - 1) <= 0 || read(fds[i], buf, sizeof(buf)) <= 0)
+      return perror("hold"), 2;
+    held++;
+  }
+  printf("held %d\n", held);
+  fflush(stdout);
+  if (!fgets(buf, sizeof(buf), stdin)) return 2;
+  const struct linger zero = {.l_onoff = 1, .l_linger = 0};
+  for (int i = 0; i < n; i++) {
+    setsockopt(fds[i], SOL_SOCKET, SO_LINGER, &zero, sizeof(zero));
+    close(fds[i]);
+  }
+  printf("rsts %d\n", n);
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 4 && !strcmp(argv[1], "hold")) return hold(atoi(argv[2]), atoi(argv[3]));
   if (argc == 3 && !strcmp(argv[1], "upstream")) return upstream(atoi(argv[2]));
   if (argc == 5 && !strcmp(argv[1], "client"))
     return client(atoi(argv[2]), atoi(argv[3]), strtoull(argv[4], NULL, 10));
-  fprintf(stderr, "usage: %s upstream PORT | client PORT CONC N\n", argv[0]);
+  fprintf(stderr, "usage: %s upstream PORT | client PORT CONC N | hold PORT N\n", argv[0]);
   return 2;
 }
