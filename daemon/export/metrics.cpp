@@ -137,13 +137,17 @@ std::string Metrics::location_label(const std::string& location) {
 }
 
 void Metrics::on_reset(const ResetObservation& r) {
+  // No place at all: the connection's request was never seen (its events were dropped
+  // by a full ring, or it predates the daemon and failed before its next request).
+  // Exported as "(unknown)", like an event without its master's config, never as "".
+  auto known = [](const std::string& v) { return v.empty() ? std::string("(unknown)") : v; };
   resets_
       .Add({{"side", r.side},
             {"origin", r.origin},
             {"upstream", r.place.upstream},
             {"peer", r.peer},
-            {"server", r.place.server},
-            {"location", location_label(r.place.location)},
+            {"server", known(r.place.server)},
+            {"location", known(location_label(r.place.location))},
             {"phase", r.phase}})
       .Increment();
   reset_age_all_.Observe(r.connection_age_s);

@@ -92,6 +92,7 @@ def nginx_http_body():
         server_name {SERVER};
         access_log off;
         error_log /dev/null crit;
+        keepalive_requests 100000000;  # the client does not follow "Connection: close"
         location /flood/ {{ proxy_pass http://flood_backend; }}
     }}"""
 
