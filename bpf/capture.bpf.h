@@ -328,7 +328,12 @@ static __always_inline bool eventful_status(int st) {
 static __always_inline struct conn* tracked_conn(const struct sock* sk, __u16 family) {
   if (family != AF_INET && family != AF_INET6) return 0;
   __u64 key = (__u64)sk;
-  return bpf_map_lookup_elem(&conns, &key);
+  struct conn* c = bpf_map_lookup_elem(&conns, &key);
+  if (c) return c;
+  /* A connection older than the daemon (a pooled upstream, a keepalive client) is
+   * adopted at its first transfer, so that its next request is captured and its
+   * failure attributed. One array lookup once no seed is pending. */
+  return adopt_seed(false, sk, key);
 }
 
 /* nginx sent (outbound) or received ret bytes on sk: keep the connection's counters

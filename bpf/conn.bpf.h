@@ -22,7 +22,9 @@ static __always_inline void count(__u32 idx) {
   if (v) *v += 1;
 }
 
-static __always_inline void count_keyed(void* map, const struct ngxw_reset_key* key) {
+/* `full`: the counter that counts the key instead when the map has no room for it
+ * (a hash map does not evict: the update fails), so no reset goes uncounted. */
+static __always_inline void count_keyed(void* map, const struct ngxw_reset_key* key, __u32 full) {
   __u64* v = bpf_map_lookup_elem(map, key);
   if (v) {
     *v += 1;
@@ -33,7 +35,10 @@ static __always_inline void count_keyed(void* map, const struct ngxw_reset_key* 
    * per-CPU slot of this CPU is still ours to bump. */
   if (bpf_map_update_elem(map, key, &one, BPF_NOEXIST) != 0) {
     v = bpf_map_lookup_elem(map, key);
-    if (v) *v += 1;
+    if (v)
+      *v += 1;
+    else
+      count(full);
   }
 }
 
@@ -87,6 +92,27 @@ static __always_inline __u32 netns_of(bool btf, const struct sock* sk) {
   return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
+static __always_inline void listen_key_of(bool btf, const struct sock* sk,
+                                          struct ngxw_listen_key* k) {
+  struct ngxw_endpoint l = {}, r = {};
+  read_endpoints(btf, sk, &l, &r);
+  k->netns = netns_of(btf, sk);
+  k->port = l.port;
+  k->family = l.family;
+  __builtin_memcpy(k->addr, l.addr, 16);
+}
+
+/* The nginx process whose listening socket has sk's local endpoint (its address, or
+ * the wildcard): sk is one of its accepted connections. */
+static __always_inline __u32* listener_of(bool btf, const struct sock* sk) {
+  struct ngxw_listen_key lk = {};
+  listen_key_of(btf, sk, &lk);
+  __u32* owner = bpf_map_lookup_elem(&listeners, &lk);
+  if (owner) return owner;
+  __builtin_memset(lk.addr, 0, sizeof(lk.addr));
+  return bpf_map_lookup_elem(&listeners, &lk);
+}
+
 static __always_inline struct ngxw_proc_info* nginx_task(__u32* tgid_out) {
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   *tgid_out = tgid;
@@ -100,7 +126,7 @@ static __always_inline void emit_conn(bool btf, __u16 type, const struct sock* s
   struct ngxw_conn_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
   if (!e) {
     count(NGXW_CTR_EVENTS_DROPPED);
-    if (lost_key) count_keyed(&reset_lost, lost_key);
+    if (lost_key) count_keyed(&reset_lost, lost_key, NGXW_CTR_LOST_FULL);
     return;
   }
   e->hdr.version = NGXW_EVENT_VERSION;

@@ -9,10 +9,33 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* A reset on a socket the connection table does not hold. The table is an LRU: a
+ * connection of nginx that stayed idle while many newer ones were tracked can have
+ * been evicted. An accepted one is still recognised by its local endpoint (nginx's
+ * listening socket): counted, under its side and origin only, as a reset whose detail
+ * never reached user space (exported with location="(unknown)"), never dropped. An
+ * upstream socket has nothing left that says it is nginx's (softirq: no task). */
+static __always_inline int on_untracked_reset(bool btf, const struct sock* sk, __u8 origin) {
+  __u8 state = SK_FIELD(btf, sk, __sk_common.skc_state);
+  /* Full sockets only: a listener, a request or a time-wait sock is no connection. */
+  if (state == TCP_LISTEN || state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV ||
+      state == TCP_SYN_RECV || state == TCP_SYN_SENT)
+    return 0;
+  if (!listener_of(btf, sk)) return 0;
+  struct ngxw_reset_key key = {};
+  key.side = NGXW_SIDE_CLIENT;
+  key.origin = origin;
+  count(NGXW_CTR_RESETS_SEEN);
+  count(NGXW_CTR_RESETS_UNTRACKED);
+  count_keyed(&reset_totals, &key, NGXW_CTR_TOTALS_FULL);
+  count_keyed(&reset_lost, &key, NGXW_CTR_LOST_FULL);
+  return 0;
+}
+
 static __always_inline int on_reset(bool btf, const struct sock* sk, __u8 origin, __u32 reason) {
   if (!sk) return 0;
   struct conn* c = lookup_conn(btf, sk);
-  if (!c) return 0;
+  if (!c) return on_untracked_reset(btf, sk, origin);
 
   struct ngxw_reset_key key = {};
   key.side = c->side;
@@ -25,7 +48,7 @@ static __always_inline int on_reset(bool btf, const struct sock* sk, __u8 origin
     __builtin_memcpy(key.addr, r.addr, 16);
   }
   count(NGXW_CTR_RESETS_SEEN);
-  count_keyed(&reset_totals, &key);
+  count_keyed(&reset_totals, &key, NGXW_CTR_TOTALS_FULL);
   __u8 state = SK_FIELD(btf, sk, __sk_common.skc_state);
   flush_request((__u64)sk, c);
   emit_conn(btf, NGXW_EV_RESET, sk, c, origin, state, 0, reason, conn_flags(c), &key);

@@ -17,20 +17,19 @@ static __always_inline void track(bool btf, const struct sock* sk, __u64 key, __
   c.link = link;
   c.slot = take_slot();
   c.stats.opened_ns = bpf_ktime_get_ns();
+  /* Counted so that user space can tell evictions (inserts - replaced - deleted -
+   * entries) from the table's ordinary churn. */
+  if (bpf_map_lookup_elem(&conns, &key)) count(NGXW_CTR_CONNS_REPLACED);
   bpf_map_update_elem(&conns, &key, &c, BPF_ANY);
   count(NGXW_CTR_CONNS_TRACKED);
   emit_conn(btf, NGXW_EV_CONN_OPEN, sk, &c, NGXW_ORIGIN_NONE, TCP_ESTABLISHED, 0, NGXW_REASON_NONE,
             0, 0);
 }
 
-static __always_inline void listen_key_of(bool btf, const struct sock* sk,
-                                          struct ngxw_listen_key* k) {
-  struct ngxw_endpoint l = {}, r = {};
-  read_endpoints(btf, sk, &l, &r);
-  k->netns = netns_of(btf, sk);
-  k->port = l.port;
-  k->family = l.family;
-  __builtin_memcpy(k->addr, l.addr, 16);
+/* A struct sock starting a new life: whatever an earlier owner left is forgotten. */
+static __always_inline void forget(__u64 key) {
+  if (bpf_map_lookup_elem(&conns, &key) && bpf_map_delete_elem(&conns, &key) == 0)
+    count(NGXW_CTR_CONNS_DELETED);
 }
 
 static __always_inline int on_state(bool btf, const struct sock* sk, int oldstate, int newstate) {
@@ -43,13 +42,13 @@ static __always_inline int on_state(bool btf, const struct sock* sk, int oldstat
     struct ngxw_proc_info* proc = nginx_task(&tgid);
     if (!proc) {
       /* Not nginx: only a recycled struct sock of a tracked one needs forgetting. */
-      if (bpf_map_lookup_elem(&conns, &key)) bpf_map_delete_elem(&conns, &key);
+      forget(key);
       return 0;
     }
     if (newstate == TCP_SYN_SENT) {
       track(btf, sk, key, tgid, NGXW_SIDE_UPSTREAM, proc->cur_client);
     } else {
-      if (bpf_map_lookup_elem(&conns, &key)) bpf_map_delete_elem(&conns, &key);
+      forget(key);
       struct ngxw_listen_key lk = {};
       listen_key_of(btf, sk, &lk);
       bpf_map_update_elem(&listeners, &lk, &tgid, BPF_ANY);
@@ -58,19 +57,13 @@ static __always_inline int on_state(bool btf, const struct sock* sk, int oldstat
   }
   if (newstate == TCP_SYN_RECV) {
     /* A request socket: a new life of a struct sock some earlier owner may have left. */
-    if (bpf_map_lookup_elem(&conns, &key)) bpf_map_delete_elem(&conns, &key);
+    forget(key);
     return 0;
   }
 
   if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV) {
     /* A child of a listening socket completed its handshake (softirq). */
-    struct ngxw_listen_key lk = {};
-    listen_key_of(btf, sk, &lk);
-    __u32* owner = bpf_map_lookup_elem(&listeners, &lk);
-    if (!owner) {
-      __builtin_memset(lk.addr, 0, sizeof(lk.addr));
-      owner = bpf_map_lookup_elem(&listeners, &lk);
-    }
+    __u32* owner = listener_of(btf, sk);
     if (owner) track(btf, sk, key, *owner, NGXW_SIDE_CLIENT, 0);
     return 0;
   }

@@ -58,6 +58,10 @@ std::unique_ptr<CLI::App> build_cli(CliOptions& o) {
   run->add_option("--ringbuf-mib", o.run.session.ringbuf_mib, "ring buffer size in MiB")
       ->check(CLI::Range(1u, 1024u) & kPowerOfTwo)
       ->capture_default_str();
+  run->add_option("--conn-table-size", o.run.session.conn_table_entries,
+                  "entries of the kernel's connection table (LRU; evictions are counted)")
+      ->check(CLI::Range(64u, 1u << 22))
+      ->capture_default_str();
   run->add_option("--scan-interval-ms", o.run.session.scan_interval_ms,
                   "how often /proc is reconciled with the kernel's nginx filter")
       ->check(CLI::Range(50u, 60000u))

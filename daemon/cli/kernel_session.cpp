@@ -42,12 +42,13 @@ std::unique_ptr<KernelSession> KernelSession::open(const SessionOptions& opts, R
   bopts.ringbuf_bytes = static_cast<size_t>(opts.ringbuf_mib) << 20;
   bopts.capture = parse_capture_choice(opts.capture_backend).value_or(CaptureChoice::Auto);
   bopts.sample_per_sec = opts.sample_per_sec;
+  bopts.conn_table_entries = opts.conn_table_entries;
   s->bpf_ = BpfLoader::load(bopts, error);
   if (!s->bpf_) return nullptr;
   BpfLoader& bpf = *s->bpf_;
-  s->maps_ =
-      KernelMaps(bpf.map_fd("counters"), bpf.map_fd("reset_totals"), bpf.map_fd("reset_lost"),
-                 bpf.map_fd("nginx_pids"), bpf.map_fd("listeners"), bpf.map_fd("seeds"));
+  s->maps_ = KernelMaps(bpf.map_fd("counters"), bpf.map_fd("reset_totals"),
+                        bpf.map_fd("reset_lost"), bpf.map_fd("nginx_pids"), bpf.map_fd("listeners"),
+                        bpf.map_fd("seeds"), bpf.map_fd("conns"));
 
   // Loaded and attached before scanning /proc, so nothing nginx does between the scan
   // and the attach is missed.

@@ -19,6 +19,7 @@ namespace ngxwatch {
 
 struct SessionOptions {
   unsigned ringbuf_mib = 4;
+  unsigned conn_table_entries = 65536;
   std::string capture_backend = "auto";  // see CaptureChoice
   unsigned sample_per_sec = 1000;        // see BpfOptions
   unsigned scan_interval_ms = 1000;

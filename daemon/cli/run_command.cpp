@@ -85,13 +85,15 @@ void reload(ServiceNotifier& systemd, RunOptions& current, Metrics& metrics,
   session.set_scan_interval(std::chrono::milliseconds(fresh.session.scan_interval_ms));
   if (fresh.listen != current.listen || fresh.session.ringbuf_mib != current.session.ringbuf_mib ||
       fresh.session.sample_per_sec != current.session.sample_per_sec ||
+      fresh.session.conn_table_entries != current.session.conn_table_entries ||
       fresh.api_socket != current.api_socket)
     spdlog::warn(
-        "reload: listen, ringbuf-mib, sample-rate and api-socket take effect after a "
-        "restart");
+        "reload: listen, ringbuf-mib, sample-rate, conn-table-size and api-socket take "
+        "effect after a restart");
   fresh.listen = current.listen;
   fresh.session.ringbuf_mib = current.session.ringbuf_mib;
   fresh.session.sample_per_sec = current.session.sample_per_sec;
+  fresh.session.conn_table_entries = current.session.conn_table_entries;
   fresh.api_socket = current.api_socket;
   fresh.reload = current.reload;
   current = std::move(fresh);

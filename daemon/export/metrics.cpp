@@ -83,6 +83,18 @@ Metrics::Metrics(size_t max_locations)
                          .Help("Kept heads of unsampled requests sent because the request "
                                "failed or may have")
                          .Register(*registry_)),
+      map_evictions_(BuildCounter()
+                         .Name("ngxwatch_kernel_map_evictions_total")
+                         .Help("Entries a full kernel map evicted (conns: the LRU connection "
+                               "table, mostly connections long closed) or could not take "
+                               "(reset_totals, reset_lost: the reset is counted under "
+                               "\"(unknown)\" labels instead)")
+                         .Register(*registry_)),
+      resets_untracked_(BuildCounter()
+                            .Name("ngxwatch_resets_untracked_total")
+                            .Help("Resets on nginx client connections the connection table "
+                                  "had evicted: in ngxwatch_resets_total, location=\"(unknown)\"")
+                            .Register(*registry_)),
       probe_attached_(BuildGauge()
                           .Name("ngxwatch_probe_attached")
                           .Help("1 when the BPF program on this tracepoint is attached")
@@ -111,7 +123,11 @@ Metrics::Metrics(size_t max_locations)
                        {NGXW_CTR_REQUESTS, &requests_seen_.Add({})},
                        {NGXW_CTR_UNSAMPLED, &requests_unsampled_.Add({})},
                        {NGXW_CTR_HEADS_LOST, &heads_lost_.Add({})},
-                       {NGXW_CTR_HEADS_FLUSHED, &heads_flushed_.Add({})}} {}
+                       {NGXW_CTR_HEADS_FLUSHED, &heads_flushed_.Add({})},
+                       {NGXW_CTR_RESETS_UNTRACKED, &resets_untracked_.Add({})},
+                       {NGXW_CTR_TOTALS_FULL, &map_evictions_.Add({{"map", "reset_totals"}})},
+                       {NGXW_CTR_LOST_FULL, &map_evictions_.Add({{"map", "reset_lost"}})}},
+      conn_evictions_(map_evictions_.Add({{"map", "conns"}})) {}
 
 std::string Metrics::location_label(const std::string& location) {
   locations_.set_max(max_locations_);  // set_max_locations may have changed it
@@ -119,13 +135,17 @@ std::string Metrics::location_label(const std::string& location) {
 }
 
 void Metrics::on_reset(const ResetObservation& r) {
+  // No place at all: the connection's request was never seen (its events were dropped
+  // by a full ring, or it predates the daemon and failed before its next request).
+  // Exported as "(unknown)", like an event without its master's config, never as "".
+  auto known = [](const std::string& v) { return v.empty() ? std::string("(unknown)") : v; };
   resets_
       .Add({{"side", r.side},
             {"origin", r.origin},
             {"upstream", r.place.upstream},
             {"peer", r.peer},
-            {"server", r.place.server},
-            {"location", location_label(r.place.location)},
+            {"server", known(r.place.server)},
+            {"location", known(location_label(r.place.location))},
             {"phase", r.phase}})
       .Increment();
   reset_age_all_.Observe(r.connection_age_s);
@@ -203,22 +223,37 @@ void Metrics::sync_kernel() const {
     if (now > k.seen) k.counter->Increment(static_cast<double>(now - k.seen));
     k.seen = std::max(k.seen, now);
   }
-  // Resets whose events were dropped are still counted, under the labels the kernel
-  // knows; what is lost is their attribution, not the total.
-  for (const auto& [key, lost] : kernel_.reset_lost()) {
-    uint64_t& seen = lost_seen_[key];
-    if (lost <= seen) continue;
-    ResetLabels l = reset_labels(key);
+  uint64_t evicted = kernel_.conn_evictions();
+  if (evicted > conn_evictions_seen_) {
+    conn_evictions_.Increment(static_cast<double>(evicted - conn_evictions_seen_));
+    conn_evictions_seen_ = evicted;
+  }
+  // Resets whose events were dropped (or whose connection the table had evicted) are
+  // still counted, under the labels the kernel knows; what is lost is their
+  // attribution, not the total.
+  auto add_unattributed = [this](const ResetLabels& l, uint64_t n) {
+    const std::string unknown = "(unknown)";
     resets_
         .Add({{"side", l.side},
               {"origin", l.origin},
-              {"upstream", ""},
+              {"upstream", unknown},
               {"peer", l.peer},
-              {"server", ""},
-              {"location", ""},
-              {"phase", ""}})
-        .Increment(static_cast<double>(lost - seen));
+              {"server", unknown},
+              {"location", unknown},
+              {"phase", unknown}})
+        .Increment(static_cast<double>(n));
+  };
+  for (const auto& [key, lost] : kernel_.reset_lost()) {
+    uint64_t& seen = lost_seen_[key];
+    if (lost <= seen) continue;
+    add_unattributed(reset_labels(key), lost - seen);
     seen = lost;
+  }
+  // Lost with a key reset_lost had no room for: not even side and origin are left.
+  uint64_t unkeyed = kernel_.counter(NGXW_CTR_LOST_FULL);
+  if (unkeyed > lost_unkeyed_seen_) {
+    add_unattributed({"(unknown)", "(unknown)", "(unknown)"}, unkeyed - lost_unkeyed_seen_);
+    lost_unkeyed_seen_ = unkeyed;
   }
 }
 

@@ -64,6 +64,8 @@ class Metrics : public prometheus::Collectable, public ObservationSink {
   prometheus::Family<prometheus::Counter>& requests_unsampled_;
   prometheus::Family<prometheus::Counter>& heads_lost_;
   prometheus::Family<prometheus::Counter>& heads_flushed_;
+  prometheus::Family<prometheus::Counter>& map_evictions_;
+  prometheus::Family<prometheus::Counter>& resets_untracked_;
   prometheus::Family<prometheus::Gauge>& probe_attached_;
   prometheus::Family<prometheus::Gauge>& feature_available_;
   prometheus::Family<prometheus::Gauge>& capture_backend_;
@@ -88,6 +90,9 @@ class Metrics : public prometheus::Collectable, public ObservationSink {
   };
   mutable std::vector<KernelCounter> kernel_counters_;
   mutable ResetKeyCounts lost_seen_;
+  prometheus::Counter& conn_evictions_;
+  mutable uint64_t conn_evictions_seen_ = 0;
+  mutable uint64_t lost_unkeyed_seen_ = 0;
 };
 
 }  // namespace ngxwatch

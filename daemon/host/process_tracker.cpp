@@ -66,13 +66,17 @@ void ProcessTracker::set_interval(std::chrono::milliseconds interval) {
 }
 
 void ProcessTracker::reconcile() {
+  // Read before the scan: a worker the kernel's fork hook adds while /proc is being
+  // read is not in the snapshot and must not be removed as gone, or its connections go
+  // untracked until the next reconcile (seen as lost resets during 100 reloads).
+  std::set<uint32_t> known = maps_.nginx_pids();
   NginxSnapshot snap = scan_without_own_children();
   std::set<uint32_t> alive;
   for (const auto& p : snap.processes) {
     alive.insert(static_cast<uint32_t>(p.pid));
     maps_.add_nginx_pid(static_cast<uint32_t>(p.pid), static_cast<uint32_t>(p.ppid));
   }
-  for (uint32_t pid : maps_.nginx_pids())
+  for (uint32_t pid : known)
     if (!alive.count(pid)) maps_.remove_nginx_pid(pid);
   listener_(snap);
 }

@@ -123,6 +123,7 @@ std::unique_ptr<BpfLoader> BpfLoader::load(const BpfOptions& opts, std::string* 
   if (!tracefs_warning.empty()) spdlog::warn("{}", tracefs_warning);
 
   self->ringbuf_bytes_ = opts.ringbuf_bytes;
+  self->conn_entries_ = opts.conn_table_entries;
   for (const ObjectSpec* spec : {&kResets, &kState, &kProcess})
     if (!self->load_hooks(*spec, error)) return nullptr;
   self->load_capture(opts);
@@ -171,6 +172,7 @@ bool BpfLoader::load_hooks(const ObjectSpec& spec, std::string* error) {
     obj = BpfObject::open(spec.name, spec.elf, error);
     if (!obj) return false;
     obj->set_map_size("events", static_cast<unsigned>(ringbuf_bytes_));  // if it creates it
+    obj->set_map_size("conns", conn_entries_);
     status.clear();
     std::set<std::string> enabled;
     for (const Hook& h : spec.hooks) {

@@ -48,6 +48,9 @@ struct BpfOptions {
   // Client requests per second per CPU reported in full; above it every stride-th one
   // is (weighted), and the others reach user space only if they fail. 0: all.
   unsigned sample_per_sec = 0;
+  // Entries of the connection table (an LRU: the least recently used connection is
+  // evicted when it is full; counted in ngxwatch_kernel_map_evictions_total).
+  unsigned conn_table_entries = 65536;
 };
 
 class BpfLoader {
@@ -85,6 +88,7 @@ class BpfLoader {
   std::string capture_backend_;
   BpfObject* temp_files_ = nullptr;
   size_t ringbuf_bytes_ = 0;
+  unsigned conn_entries_ = 65536;
 };
 
 // {"capture_backend": "fentry", "unavailable": ["temp_files: why", ...]} for the API.

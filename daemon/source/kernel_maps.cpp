@@ -40,6 +40,26 @@ ResetKeyCounts KernelMaps::read_keyed(int fd) const {
   return out;
 }
 
+uint64_t KernelMaps::conn_entries() const {
+  uint64_t n = 0, key = 0, next = 0;
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(conns_, prev, &next) == 0) {
+    ++n;
+    key = next;
+    prev = &key;
+  }
+  return n;
+}
+
+uint64_t KernelMaps::conn_evictions() const {
+  // Read before the walk: an insert during it makes the figure low for one scrape, never
+  // high (the caller keeps the counter monotonic).
+  uint64_t gone = counter(NGXW_CTR_CONNS_TRACKED) - counter(NGXW_CTR_CONNS_REPLACED) -
+                  counter(NGXW_CTR_CONNS_DELETED);
+  uint64_t held = conn_entries();
+  return gone > held ? gone - held : 0;
+}
+
 std::set<uint32_t> KernelMaps::nginx_pids() const {
   std::set<uint32_t> out;
   uint32_t key = 0, next = 0;

@@ -59,7 +59,14 @@ enum ngxw_counter {
   NGXW_CTR_UNSAMPLED = 4,      /* of those, kept in the kernel as uneventful (sampling) */
   NGXW_CTR_HEADS_LOST = 5,     /* a kept request head was evicted before it was needed */
   NGXW_CTR_HEADS_FLUSHED = 6,  /* kept heads sent because their request failed (or may have) */
-  NGXW_CTR_MAX = 8,
+  /* 7 is free. Map bookkeeping, so that evictions and full maps are counted: */
+  NGXW_CTR_CONNS_REPLACED =
+      8,                      /* of CONNS_TRACKED, inserts over an existing entry (a reused sock) */
+  NGXW_CTR_CONNS_DELETED = 9, /* entries deleted (a reused sock, not nginx's any more) */
+  NGXW_CTR_RESETS_UNTRACKED = 10, /* RSTs on nginx client sockets whose entry was evicted */
+  NGXW_CTR_TOTALS_FULL = 11,      /* a new key did not fit into reset_totals */
+  NGXW_CTR_LOST_FULL = 12,        /* a new key did not fit into reset_lost: counted here instead */
+  NGXW_CTR_MAX = 16,
 };
 
 struct ngxw_endpoint {
