@@ -203,7 +203,7 @@ static __always_inline void fill_meta(struct ngxw_data_event* e, const struct co
   } while (0)
 
 /* A record sized to what it carries, in three sizes: a request head is mostly well
- * under 128 bytes, a response head under 256 (4.75x fewer ring bytes than 608 each). */
+ * under 128 bytes, a response head under 256 (224 or 352 ring bytes instead of 608). */
 static __always_inline void emit_data(bool btf, const struct sock* sk, const struct conn* c,
                                       __u64 link, bool outbound, int ret, __u64 now, __u32 weight,
                                       const struct msg_buf* buf) {
