@@ -134,19 +134,35 @@ static __always_inline __u64 message_buffer(const struct msg_buf* buf, __u64* li
 }
 #endif
 
-/* n (1..NGXW_CAPTURE_BYTES, a power of two) in a form every verifier can bound: 5.10
- * and 6.1 lose the range of a compared length ("R2 min value is negative"), but not
- * of a masked one. */
+/* n (1..cap, cap a power of two and a literal) in a form every verifier can bound:
+ * 5.10 and 6.1 lose the range of a compared length ("R2 min value is negative"), but
+ * not of a masked one. A macro: the mask must be an immediate. */
 _Static_assert((NGXW_CAPTURE_BYTES & (NGXW_CAPTURE_BYTES - 1)) == 0, "power of two");
-static __always_inline __u32 copy_size(__u64 n) {
-  __u64 m = n - 1;
-  asm volatile("%[m] &= %[mask]" : [m] "+r"(m) : [mask] "i"(NGXW_CAPTURE_BYTES - 1));
-  return (__u32)m + 1;
+#define COPY_SIZE(n, cap)                                                 \
+  ({                                                                      \
+    __u64 m_ = (n)-1;                                                     \
+    asm volatile("%[m] &= %[mask]" : [m] "+r"(m_) : [mask] "i"((cap)-1)); \
+    (__u32) m_ + 1;                                                       \
+  })
+
+/* A data record is its header and the bytes captured: the ring takes only that much. */
+#define DATA_HEAD_BYTES __builtin_offsetof(struct ngxw_data_event, data)
+
+/* Where the message's first bytes are in user memory (0: unknown) and how many of
+ * them to capture (*limit, 0..NGXW_CAPTURE_BYTES). */
+static __always_inline __u64 capture_source(int ret, const struct msg_buf* buf, __u64* limit) {
+  *limit = ret > 0 ? (__u64)ret : 0;
+  if (*limit > NGXW_CAPTURE_BYTES) *limit = NGXW_CAPTURE_BYTES;
+  __u64 addr = *limit ? message_buffer(buf, limit) : 0;
+  if (!addr || *limit == 0 || *limit > NGXW_CAPTURE_BYTES) {
+    *limit = 0;
+    return 0;
+  }
+  return addr;
 }
 
-static __always_inline void fill_data(struct ngxw_data_event* e, const struct conn* c, __u64 link,
-                                      bool outbound, int ret, __u64 now, __u32 weight,
-                                      const struct msg_buf* buf) {
+static __always_inline void fill_meta(struct ngxw_data_event* e, const struct conn* c, __u64 link,
+                                      bool outbound, int ret, __u64 now, __u32 weight) {
   e->hdr.version = NGXW_EVENT_VERSION;
   e->hdr.type = NGXW_EV_DATA;
   e->hdr.tgid = c->tgid;
@@ -159,26 +175,46 @@ static __always_inline void fill_data(struct ngxw_data_event* e, const struct co
   e->weight = weight;
   e->idle_ns = c->stats.idle_ns;
   e->len = 0;
-  __u64 limit = ret > 0 ? (__u64)ret : 0;
-  if (limit > NGXW_CAPTURE_BYTES) limit = NGXW_CAPTURE_BYTES;
-  __u64 addr = limit ? message_buffer(buf, &limit) : 0;
-  if (!addr || limit == 0 || limit > NGXW_CAPTURE_BYTES) return;
-  __u32 n = copy_size(limit);
-  if (bpf_probe_read_user(e->data, n, (void*)addr) == 0) e->len = n;
 }
 
+/* Copies limit (<= cap) bytes at addr into e->data, which holds cap. */
+#define COPY_DATA(e, addr, limit, cap)                                           \
+  do {                                                                           \
+    if ((addr) && (limit)) {                                                     \
+      __u32 n_ = COPY_SIZE(limit, cap);                                          \
+      if (bpf_probe_read_user((e)->data, n_, (void*)(addr)) == 0) (e)->len = n_; \
+    }                                                                            \
+  } while (0)
+
+/* One record of DATA_HEAD_BYTES + cap (a constant: bpf_ringbuf_reserve takes no other),
+ * for a message whose capture is limit <= cap bytes. */
+#define EMIT_DATA_SIZED(cap)                                                              \
+  do {                                                                                    \
+    struct ngxw_data_event* e = bpf_ringbuf_reserve(&events, DATA_HEAD_BYTES + (cap), 0); \
+    if (!e) {                                                                             \
+      count(NGXW_CTR_EVENTS_DROPPED);                                                     \
+      return;                                                                             \
+    }                                                                                     \
+    e->sock_id = (__u64)sk;                                                               \
+    read_endpoints(btf, sk, &e->local, &e->remote);                                       \
+    fill_meta(e, c, link, outbound, ret, now, weight);                                    \
+    COPY_DATA(e, addr, limit, cap);                                                       \
+    bpf_ringbuf_submit(e, wakeup_flags(false));                                           \
+  } while (0)
+
+/* A record sized to what it carries, in three sizes: a request head is mostly well
+ * under 128 bytes, a response head under 256 (224 or 352 ring bytes instead of 608). */
 static __always_inline void emit_data(bool btf, const struct sock* sk, const struct conn* c,
                                       __u64 link, bool outbound, int ret, __u64 now, __u32 weight,
                                       const struct msg_buf* buf) {
-  struct ngxw_data_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-  if (!e) {
-    count(NGXW_CTR_EVENTS_DROPPED);
-    return;
-  }
-  e->sock_id = (__u64)sk;
-  read_endpoints(btf, sk, &e->local, &e->remote);
-  fill_data(e, c, link, outbound, ret, now, weight, buf);
-  bpf_ringbuf_submit(e, wakeup_flags(false));
+  __u64 limit;
+  __u64 addr = capture_source(ret, buf, &limit);
+  if (limit <= 128)
+    EMIT_DATA_SIZED(128);
+  else if (limit <= 256)
+    EMIT_DATA_SIZED(256);
+  else
+    EMIT_DATA_SIZED(NGXW_CAPTURE_BYTES);
 }
 
 /* 8 bytes at p, any alignment, with ASCII letters lowercased (| 0x20 leaves '-' and
@@ -191,10 +227,11 @@ static __always_inline __u64 lower8(const __u8* p) {
 
 #if NGXW_SCAN_LOOP
 /* Scan of a kept response head for its length: where the header ends and what
- * Content-Length says. A bpf_loop callback whose every step either skips a word of 8
- * bytes without a '\n' or looks at one line start, with no loop inside: newer
- * verifiers check a callback as a loop of unknown count, and nested loops there grew
- * past their 1M-instruction limit. Runs once per unsampled upstream response. */
+ * Content-Length says. A bpf_loop callback whose every step skips up to SCAN_WORDS words
+ * of 8 bytes to the next '\n' and looks at that line start, with no loop inside (the
+ * words are unrolled): newer verifiers check a callback as a loop of unknown count, and
+ * nested loops there grew past their 1M-instruction limit. Runs once per unsampled
+ * upstream response. */
 struct head_scan {
   const struct ngxw_data_event* e;
   __u32 len;
@@ -240,17 +277,28 @@ static __always_inline void parse_content_length(const __u8* d, struct head_scan
   s->has_length = digits;
 }
 
+/* Up to SCAN_WORDS words per step, unrolled: a header line is ~20-40 bytes, so most
+ * steps skip to the next line start and handle it (a call per step is what the scan
+ * costs; one word per step made it ~3 times as many). */
+#define SCAN_WORDS 4
+
 static long scan_head_step(__u32 n, struct head_scan* s) {
   __u32 p = s->pos;
-  if (p + 8 > s->len || p > NGXW_CAPTURE_BYTES - 8) return 1;
-  asm volatile("" : "+r"(p)); /* index with the checked register */
-  if (p > NGXW_CAPTURE_BYTES - 8) return 1;
-  __u64 x;
-  __builtin_memcpy(&x, s->e->data + p, 8);
-  x ^= 0x0a0a0a0a0a0a0a0aull; /* a '\n' byte becomes 0 */
-  __u64 m = (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
+  __u64 m = 0;
+#pragma unroll
+  for (int k = 0; k < SCAN_WORDS; k++) {
+    if (p + 8 > s->len || p > NGXW_CAPTURE_BYTES - 8) return 1;
+    asm volatile("" : "+r"(p)); /* index with the checked register */
+    if (p > NGXW_CAPTURE_BYTES - 8) return 1;
+    __u64 x;
+    __builtin_memcpy(&x, s->e->data + p, 8);
+    x ^= 0x0a0a0a0a0a0a0a0aull; /* a '\n' byte becomes 0 */
+    m = (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
+    if (m) break;
+    p += 8;
+  }
   if (!m) {
-    s->pos = p + 8;
+    s->pos = p;
     return 0;
   }
   p += first_flagged_byte(m); /* the lowest flag is exact: the '\n' */
@@ -272,7 +320,7 @@ static long scan_head_step(__u32 n, struct head_scan* s) {
 static __always_inline __u64 response_length(const struct ngxw_data_event* e) {
   struct head_scan s = {.e = e, .len = e->len};
   if (s.len > NGXW_CAPTURE_BYTES) return 0;
-  /* a word per step, plus one step per line start */
+  /* at least a word per step, plus one step per line start: a bound, rarely reached */
   bpf_loop(NGXW_CAPTURE_BYTES / 8 + NGXW_CAPTURE_BYTES / 16, scan_head_step, &s, 0);
   return s.head_end && s.has_length ? s.head_end + s.length : 0;
 }
@@ -291,7 +339,10 @@ static __always_inline void keep_data(bool btf, const struct sock* sk, struct co
   if (!e) return;
   e->sock_id = (__u64)sk;
   read_endpoints(btf, sk, &e->local, &e->remote);
-  fill_data(e, c, link, outbound, ret, now, 1, buf);
+  fill_meta(e, c, link, outbound, ret, now, 1);
+  __u64 limit;
+  __u64 addr = capture_source(ret, buf, &limit);
+  COPY_DATA(e, addr, limit, NGXW_CAPTURE_BYTES);
   c->pending |= outbound ? PENDING_OUT : PENDING_IN;
   if (c->side == NGXW_SIDE_UPSTREAM && !outbound) c->resp_expect = response_length(e);
 }

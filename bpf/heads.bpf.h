@@ -42,8 +42,12 @@ static __always_inline void flush_head(__u64 key, struct conn* c, __u8 bit, __u6
     e->link_sock_id = upstream;
     unskip();
   }
-  count(bpf_ringbuf_output(&events, e, sizeof(*e), wakeup_flags(false)) ? NGXW_CTR_EVENTS_DROPPED
-                                                                        : NGXW_CTR_HEADS_FLUSHED);
+  /* Only the header and the bytes it holds (a masked length: every verifier bounds it). */
+  __u32 len = e->len;
+  __u32 size = __builtin_offsetof(struct ngxw_data_event, data);
+  if (len) size += ((len - 1) & (NGXW_CAPTURE_BYTES - 1)) + 1;
+  count(bpf_ringbuf_output(&events, e, size, wakeup_flags(false)) ? NGXW_CTR_EVENTS_DROPPED
+                                                                  : NGXW_CTR_HEADS_FLUSHED);
 }
 
 /* Something went wrong on sk's current request (or may have): send what was kept of

@@ -1,5 +1,6 @@
 #include "source/event.h"
 
+#include <cstddef>
 #include <cstring>
 
 namespace ngxwatch {
@@ -19,6 +20,29 @@ DecodeResult copy_as(std::span<const uint8_t> bytes, uint16_t type) {
   std::memcpy(&value, bytes.data(), sizeof(T));
   r.ok = true;
   r.event = value;
+  return r;
+}
+
+// A data record carries its header and only the len bytes captured (the kernel sends no
+// more: most heads are far shorter than NGXW_CAPTURE_BYTES); older traces hold the full
+// struct. The bytes not sent are zero, as if the kernel had left them unwritten.
+DecodeResult decode_data(std::span<const uint8_t> bytes) {
+  constexpr size_t head = offsetof(ngxw_data_event, data);
+  DecodeResult r;
+  ngxw_data_event e{};
+  if (bytes.size() < head || bytes.size() > sizeof(e)) {
+    r.error = "data record has " + std::to_string(bytes.size()) + " bytes, expected " +
+              std::to_string(head) + ".." + std::to_string(sizeof(e));
+    return r;
+  }
+  std::memcpy(&e, bytes.data(), bytes.size());
+  if (e.len > bytes.size() - head) {
+    r.error = "data record of " + std::to_string(bytes.size()) + " bytes claims " +
+              std::to_string(e.len) + " captured bytes";
+    return r;
+  }
+  r.ok = true;
+  r.event = e;
   return r;
 }
 
@@ -45,7 +69,7 @@ DecodeResult decode_event(std::span<const uint8_t> bytes) {
     case NGXW_EV_PROC:
       return copy_as<ngxw_proc_event>(bytes, h.type);
     case NGXW_EV_DATA:
-      return copy_as<ngxw_data_event>(bytes, h.type);
+      return decode_data(bytes);
     case NGXW_EV_TEMP:
       return copy_as<ngxw_temp_event>(bytes, h.type);
     default:

@@ -140,7 +140,10 @@ struct ngxw_proc_event {
 };
 
 /* NGXW_EV_DATA: a bounded copy of the first bytes of a message (request head, status
- * line) that nginx wrote or read on a tracked socket. Untrusted bytes. */
+ * line) that nginx wrote or read on a tracked socket. Untrusted bytes. A record holds
+ * the fields up to data[] and at least `len` bytes of it, not always all of data[]
+ * (the kernel sends 128, 256 or 512 bytes of it, a flushed head exactly len): readers
+ * take a record of offsetof(data) .. sizeof bytes and treat the rest as zero. */
 struct ngxw_data_event {
   struct ngxw_event_header hdr;
   __u64 sock_id;

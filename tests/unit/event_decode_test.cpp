@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstring>
 #include <vector>
 
@@ -58,4 +59,28 @@ TEST(EventDecode, ProcEventOfWrongSizeIsRejected) {
   ngxw_conn_event big{};
   big.hdr = p.hdr;
   EXPECT_FALSE(decode_event(bytes_of(big)).ok);
+}
+
+TEST(EventDecode, DataRecordCarriesOnlyItsCapturedBytes) {
+  ngxw_data_event e{};
+  e.hdr.version = NGXW_EVENT_VERSION;
+  e.hdr.type = NGXW_EV_DATA;
+  e.len = 4;
+  std::memcpy(e.data, "GET ", 4);
+  auto full = bytes_of(e);
+  std::vector<uint8_t> b(full.begin(), full.begin() + offsetof(ngxw_data_event, data) + 4);
+  auto r = decode_event(b);
+  ASSERT_TRUE(r.ok) << r.error;
+  const auto& d = std::get<ngxw_data_event>(r.event);
+  EXPECT_EQ(d.len, 4u);
+  EXPECT_EQ(std::memcmp(d.data, "GET ", 4), 0);
+  EXPECT_EQ(d.data[4], 0u);            // not sent: zero
+  EXPECT_TRUE(decode_event(full).ok);  // a full record (older traces)
+
+  e.len = 5;  // more than it carries
+  auto lying = bytes_of(e);
+  lying.resize(offsetof(ngxw_data_event, data) + 4);
+  EXPECT_FALSE(decode_event(lying).ok);
+  lying.resize(offsetof(ngxw_data_event, data) - 1);  // shorter than its header
+  EXPECT_FALSE(decode_event(lying).ok);
 }
