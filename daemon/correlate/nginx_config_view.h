@@ -14,7 +14,10 @@ namespace ngxwatch {
 
 class NginxConfigView : public ConfigView {
  public:
-  explicit NginxConfigView(std::shared_ptr<const nginx::Config> config);
+  // `resolve` turns the host names of upstream servers and proxy_pass into addresses,
+  // once, here (peers are matched by address).
+  explicit NginxConfigView(std::shared_ptr<const nginx::Config> config,
+                           const nginx::HostResolver& resolve = nginx::resolve_host);
 
   std::optional<Place> for_client_request(const ngxw_endpoint& local, std::string_view host,
                                           std::string_view path) const override;
