@@ -1,12 +1,14 @@
 #!/bin/sh
 # Build the fuzz targets with clang in BUILD_DIR and run each one.
-#   tests/fuzz/run_fuzz.sh [BUILD_DIR] [SECONDS]         each target for SECONDS (default 20)
+#   tests/fuzz/run_fuzz.sh [BUILD_DIR] [SECONDS]         each target for SECONDS (default 20;
+#                                                        scripts/test gives 12)
 #   tests/fuzz/run_fuzz.sh --long [BUILD_DIR]            each target for FUZZ_RUNS executions
 #                                                        (default 10,000,000)
 #   tests/fuzz/run_fuzz.sh --minimize [BUILD_DIR]        merge BUILD_DIR/corpus/<name> into a
 #                                                        minimal tests/fuzz/corpus/<name> (the
 #                                                        hand-named seeds there stay)
-# FUZZ_TARGETS="a b" limits the run to those targets (names without fuzz_).
+# FUZZ_TARGETS="a b" limits the run to those targets (names without fuzz_);
+# FUZZ_MAX_SECONDS caps each --long run in time (the count printed says how far it got).
 # The libraries are built with -fsanitize=fuzzer-no-link plus ASan/UBSan (the
 # project's NGXWATCH_SANITIZE) so that the fuzzer sees coverage inside them.
 # Seeds come from tests/fuzz/corpus/<name>/; new inputs go to BUILD_DIR/corpus so
@@ -87,8 +89,8 @@ for bin in "$build"/tests/fuzz/fuzz_*; do
     continue
   fi
   if [ "$mode" = long ]; then
-    limit="-runs=$runs"
-    echo "== fuzz_$name for $runs executions"
+    limit="-runs=$runs${FUZZ_MAX_SECONDS:+ -max_total_time=$FUZZ_MAX_SECONDS}"
+    echo "== fuzz_$name for $runs executions${FUZZ_MAX_SECONDS:+ or ${FUZZ_MAX_SECONDS}s}"
   else
     limit="-max_total_time=$seconds"
     echo "== fuzz_$name for ${seconds}s"
