@@ -83,10 +83,12 @@ bool find_directive(const std::string& text, const Edit& e, std::vector<Token>& 
   return false;
 }
 
+// The directive on one printable line: a quoted argument may hold newlines and any
+// other byte, which an error line must not carry.
 std::string describe(const Edit& e) {
   std::string d = e.target_name;
   for (const std::string& a : e.target_args) d += " " + a;
-  return "\"" + d + "\" at " + e.file + ":" + std::to_string(e.line);
+  return "\"" + nginx::printable(d) + "\" at " + e.file + ":" + std::to_string(e.line);
 }
 
 bool apply_set(std::string& text, const Edit& e, std::string& error) {

@@ -381,8 +381,11 @@ void temp_rule(const Context& c, const Measurements::LocationKey& key,
 std::vector<Suggestion> suggest(const Measurements& m, const nginx::Config& config,
                                 const SuggestThresholds& thresholds) {
   std::vector<Suggestion> out;
-  // The view only maps labels to locations; it does not own the configuration.
-  NginxConfigView view(std::shared_ptr<const nginx::Config>(&config, [](const nginx::Config*) {}));
+  // The view only maps labels to locations; it does not own the configuration, nor
+  // match peers, so no name is resolved (DNS on every live refresh, and for a trace's
+  // names, was most of a suggestion's time).
+  NginxConfigView view(std::shared_ptr<const nginx::Config>(&config, [](const nginx::Config*) {}),
+                       nginx::resolve_literal);
   Context c{m, config, view, thresholds, out};
   keepalive_timeout_rule(c);
   worker_rule(c);

@@ -9,8 +9,9 @@
 
 namespace ngxwatch {
 
-NginxConfigView::NginxConfigView(std::shared_ptr<const nginx::Config> config, std::string instance)
-    : config_(std::move(config)), instance_(std::move(instance)), peers_(*config_) {
+NginxConfigView::NginxConfigView(std::shared_ptr<const nginx::Config> config, std::string instance,
+                                 const nginx::HostResolver& resolve)
+    : config_(std::move(config)), instance_(std::move(instance)), peers_(*config_, resolve) {
   for (const nginx::Location* loc : config_->all_locations()) {
     if (loc->server) by_label_[{server_label(*loc->server), loc->as_written}] = loc;
     cache_[loc] = {compute_place(*loc), compute_timeouts(*loc)};

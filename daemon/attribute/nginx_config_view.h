@@ -14,8 +14,11 @@ namespace ngxwatch {
 
 class NginxConfigView : public ConfigView {
  public:
-  // `instance`: the master identity stamped on every Place this view names.
-  explicit NginxConfigView(std::shared_ptr<const nginx::Config> config, std::string instance = {});
+  // `instance`: the master identity stamped on every Place this view names. `resolve`
+  // turns the host names of upstream servers and proxy_pass into addresses, once, here
+  // (peers are matched by address).
+  explicit NginxConfigView(std::shared_ptr<const nginx::Config> config, std::string instance = {},
+                           const nginx::HostResolver& resolve = nginx::resolve_host);
 
   std::optional<Place> for_client_request(const ngxw_endpoint& local, std::string_view host,
                                           std::string_view path) const override;

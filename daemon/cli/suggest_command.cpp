@@ -111,8 +111,10 @@ const std::string* config_for(const TraceHeader& header, const advise::Measureme
   std::vector<const std::string*> texts;
   for (const auto& [master, text] : header.snapshot.configs) {
     try {
+      // Only to match labels: no name resolved.
       views.push_back(std::make_unique<NginxConfigView>(
-          std::make_shared<nginx::Config>(nginx::load_from_dump(text, build))));
+          std::make_shared<nginx::Config>(nginx::load_from_dump(text, build)), std::string(),
+          nginx::resolve_literal));
       candidates.push_back(views.back().get());
     } catch (const std::exception&) {
       // Not loadable here: it cannot be the one to advise on, unless it is the only one.

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <utility>
 
 #include "correlate/correlator.h"
 #include "attribute/nginx_config_view.h"
@@ -14,11 +15,12 @@ namespace ngxwatch {
 
 namespace {
 
-std::unique_ptr<NginxConfigView> view_of(const std::string& dump) {
+std::unique_ptr<NginxConfigView> view_of(const std::string& dump,
+                                         const nginx::HostResolver& resolve) {
   if (dump.empty()) return nullptr;
   try {
     return std::make_unique<NginxConfigView>(
-        std::make_shared<nginx::Config>(nginx::load_from_dump(dump)));
+        std::make_shared<nginx::Config>(nginx::load_from_dump(dump)), std::string(), resolve);
   } catch (const std::exception& e) {
     spdlog::warn("the trace's nginx configuration does not load ({}); attributing by peer only",
                  e.what());
@@ -30,8 +32,9 @@ std::unique_ptr<NginxConfigView> view_of(const std::string& dump) {
 // with the workers that forked during the recording (PROC events).
 class TraceConfigs : public ConfigLookup {
  public:
-  explicit TraceConfigs(const TraceSnapshot& snap) : masters_(snap.masters) {
-    for (const auto& [master, text] : snap.configs) views_[master] = view_of(text);
+  TraceConfigs(const TraceSnapshot& snap, const nginx::HostResolver& resolve)
+      : masters_(snap.masters) {
+    for (const auto& [master, text] : snap.configs) views_[master] = view_of(text, resolve);
     if (views_.size() == 1) only_ = views_.begin()->second.get();
   }
   void learn(const ngxw_proc_event& p) {
@@ -63,13 +66,35 @@ class TraceConfigs : public ConfigLookup {
 
 }  // namespace
 
+nginx::HostResolver bounded_resolver(nginx::HostResolver dns, size_t max_names) {
+  struct State {
+    std::map<std::string, std::vector<std::string>> resolved;
+    bool warned = false;
+  };
+  auto st = std::make_shared<State>();
+  return [st, dns = std::move(dns), max_names](const std::string& host) {
+    std::vector<std::string> literal = nginx::resolve_literal(host);
+    if (!literal.empty()) return literal;
+    if (auto it = st->resolved.find(host); it != st->resolved.end()) return it->second;
+    if (st->resolved.size() < max_names) return st->resolved[host] = dns(host);
+    if (!std::exchange(st->warned, true))
+      spdlog::warn(
+          "the trace's configurations name more than {} hosts; {} and later ones are "
+          "not resolved (their peers are attributed by path only)",
+          max_names, host);
+    return std::vector<std::string>{};
+  };
+}
+
 ReplayResult replay_from(const TraceReader& read, ObservationSink& sink, const ReplayHooks& hooks) {
   ReplayResult result;
   std::unique_ptr<TraceConfigs> configs;
   std::unique_ptr<Correlator> correlator;
   result.error = read(result.header, [&](std::span<const uint8_t> r) {
     if (!correlator) {  // the header (with the config snapshot) is read by now
-      configs = std::make_unique<TraceConfigs>(result.header.snapshot);
+      configs = std::make_unique<TraceConfigs>(
+          result.header.snapshot,
+          hooks.resolve ? hooks.resolve : bounded_resolver(nginx::resolve_host));
       correlator = std::make_unique<Correlator>(configs.get(), &sink);
       if (hooks.on_start) hooks.on_start(*configs, *correlator);
     }

@@ -10,6 +10,7 @@
 
 #include "attribute/config_view.h"
 #include "correlate/observations.h"
+#include "nginx/proxy_target.h"
 #include "source/event.h"
 #include "source/trace_file.h"
 
@@ -30,7 +31,17 @@ struct ReplayHooks {
   std::function<void(const ConfigLookup& configs, const Correlator& correlator)> on_start;
   // After the correlator has seen each event.
   std::function<void(const Event& e)> on_event;
+  // Host names in the trace's configs to addresses. Null: bounded_resolver(resolve_host).
+  nginx::HostResolver resolve;
 };
+
+// Literals (and localhost) as they are; each distinct name through `dns` once, and at
+// most `max_names` of them: a hostile trace may name thousands, each a DNS query of its
+// choosing and maybe a resolver timeout. Names past the bound resolve to nothing (their
+// peers are attributed by path only), with one warning.
+inline constexpr size_t kMaxTraceHostNames = 16;
+nginx::HostResolver bounded_resolver(nginx::HostResolver dns,
+                                     size_t max_names = kMaxTraceHostNames);
 
 ReplayResult replay_trace(const std::string& path, ObservationSink& sink,
                           const ReplayHooks& hooks = {});

@@ -11,10 +11,11 @@ constexpr uint64_t kTickNs = 250000000ull;
 }  // namespace
 
 ReplayResult replay_with_detectors(const TraceReader& read, ObservationSink& sink,
-                                   Detectors& detectors) {
+                                   Detectors& detectors, const nginx::HostResolver& resolve) {
   TeeSink sinks({&sink, &detectors});
   uint64_t next_tick = 0;
   ReplayHooks hooks;
+  hooks.resolve = resolve;
   hooks.on_start = [&](const ConfigLookup& configs, const Correlator& correlator) {
     detectors.set_configs(&configs);
     detectors.set_place_of([&correlator](uint64_t s) { return correlator.place_of(s); });

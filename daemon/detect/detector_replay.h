@@ -11,10 +11,11 @@
 namespace ngxwatch {
 
 // Observations go to `sink` and to `detectors` (the detectors' own failures go where
-// they were constructed to send them).
+// they were constructed to send them). `resolve`: as ReplayHooks::resolve.
 ReplayResult replay_with_detectors(const std::string& path, ObservationSink& sink,
                                    Detectors& detectors);
 ReplayResult replay_with_detectors(const TraceReader& read, ObservationSink& sink,
-                                   Detectors& detectors);
+                                   Detectors& detectors,
+                                   const nginx::HostResolver& resolve = nullptr);
 
 }  // namespace ngxwatch

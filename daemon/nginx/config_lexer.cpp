@@ -8,16 +8,21 @@ namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-std::string printable(char c) {
-  unsigned char u = static_cast<unsigned char>(c);
-  if (u < 0x20 || u >= 0x7f) {
-    static const char* hex = "0123456789abcdef";
-    return std::string("\\x") + hex[u >> 4] + hex[u & 15];
-  }
-  return std::string(1, c);
-}
-
 }  // namespace
+
+std::string printable(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f) {
+      static const char* hex = "0123456789abcdef";
+      out += std::string("\\x") + hex[u >> 4] + hex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 std::string unescape_token(std::string_view raw) {
   std::string out;
@@ -171,7 +176,7 @@ void ConfigLexer::check_after_quote() {
   if (pos_ >= text_.size()) return;  // end of file is reported by the parser
   char c = text_[pos_];
   if (is_space(c) || c == ';' || c == '{' || c == ')') return;
-  fail("unexpected \"" + printable(c) + "\"");
+  fail("unexpected \"" + printable(std::string_view(&c, 1)) + "\"");
 }
 
 }  // namespace ngxwatch::nginx

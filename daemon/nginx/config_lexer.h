@@ -46,6 +46,9 @@ class ConfigLexer {
   int line_ = 1;
 };
 
+// `text` with control and non-ASCII bytes as \xNN, to show on one line of an error.
+std::string printable(std::string_view text);
+
 // Unescape a raw token the way nginx does when it copies it into cf->args.
 std::string unescape_token(std::string_view raw);
 

@@ -119,13 +119,24 @@ std::vector<UriCandidate> locations_for_upstream_uri(const Config& config,
   return out;
 }
 
-std::vector<std::string> resolve_host(const std::string& host) {
+namespace {
+
+bool is_literal(const std::string& host) {
+  return host == "localhost" || canonical_ip(host) != host ||
+         host.find_first_not_of("0123456789.") == std::string::npos ||
+         host.find(':') != std::string::npos;
+}
+
+}  // namespace
+
+std::vector<std::string> resolve_literal(const std::string& host) {
+  if (!is_literal(host)) return {};
   if (host == "localhost") return {"127.0.0.1", "::1"};
-  std::string literal = canonical_ip(host);
-  if (literal != host || host.find_first_not_of("0123456789.") == std::string::npos ||
-      host.find(':') != std::string::npos) {
-    return {literal};
-  }
+  return {canonical_ip(host)};
+}
+
+std::vector<std::string> resolve_host(const std::string& host) {
+  if (is_literal(host)) return resolve_literal(host);
   std::vector<std::string> out;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;

@@ -55,6 +55,11 @@ std::vector<UriCandidate> locations_for_upstream_uri(const Config& config,
 // ::1, anything else with getaddrinfo(3). Returns canonical IP texts.
 std::vector<std::string> resolve_host(const std::string& host);
 
+// The same without DNS: a name that is not a literal (nor "localhost") resolves to
+// nothing. For configurations from elsewhere (a recorded trace), whose names this host's
+// resolver neither knows nor should be asked.
+std::vector<std::string> resolve_literal(const std::string& host);
+
 using HostResolver = std::function<std::vector<std::string>(const std::string& host)>;
 
 struct PeerTarget {

@@ -50,7 +50,8 @@ std::string format_age(double s) {
   if (s < 0) s = 0;
   if (s < 1) return printf_string("%.0fms", s * 1000);
   if (s < 60) return printf_string("%.0fs", std::floor(s));
-  auto t = static_cast<long>(s);
+  // Ages come from the daemon's reply: bounded (a century) so that the cast is defined.
+  auto t = static_cast<long>(std::min(s, 3600.0 * 24 * 36525));
   char buf[32];
   if (t < 3600)
     std::snprintf(buf, sizeof(buf), "%ldm%02lds", t / 60, t % 60);

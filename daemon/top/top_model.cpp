@@ -25,10 +25,25 @@ std::optional<double> opt_num(const json& j, const char* k) {
   return it->get<double>();
 }
 
+// A count from any JSON value: not a number or negative is 0, beyond 2^64 saturates (a
+// double's cast past the range is undefined).
+uint64_t as_count(const json& v) {
+  if (v.is_number_unsigned()) return v.get<uint64_t>();
+  if (v.is_number_integer()) return static_cast<uint64_t>(std::max<int64_t>(0, v.get<int64_t>()));
+  if (!v.is_number_float()) return 0;
+  double d = v.get<double>();
+  if (!(d > 0)) return 0;
+  return d >= 18446744073709551615.0 ? UINT64_MAX : static_cast<uint64_t>(d);
+}
+
 uint64_t count(const json& j, const char* k) {
   auto it = j.find(k);
-  if (it == j.end() || !it->is_number() || it->get<double>() < 0) return 0;
-  return it->get<uint64_t>();
+  return it == j.end() ? 0 : as_count(*it);
+}
+
+bool flag(const json& j, const char* k) {
+  auto it = j.find(k);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
 }
 
 TopRates rates(const json& j) {
@@ -53,8 +68,10 @@ std::string TopRow::key() const {
 }
 
 std::optional<TopSnapshot> parse_snapshot(const json& j, std::string* error) {
-  if (!j.is_object() || j.value("version", 0) != 1 || !j.contains("header") ||
-      !j.contains("rows") || !j["rows"].is_array() || !j["header"].is_object()) {
+  // Every field is checked for its type: whatever answers on the socket must not make
+  // `top` throw.
+  if (!j.is_object() || num(j, "version") != 1 || !j.contains("header") || !j.contains("rows") ||
+      !j["rows"].is_array() || !j["header"].is_object()) {
     *error = "the daemon's reply is not a version 1 snapshot";
     return std::nullopt;
   }
@@ -115,8 +132,7 @@ std::optional<TopSnapshot> parse_snapshot(const json& j, std::string* error) {
       row.duplicate_risk = count(r["totals"], "duplicate_risk");
     }
     if (r.contains("history") && r["history"].is_array())
-      for (const auto& v : r["history"])
-        row.history.push_back(v.is_number() && v.get<double>() >= 0 ? v.get<uint64_t>() : 0);
+      for (const auto& v : r["history"]) row.history.push_back(as_count(v));
     if (r.contains("latest") && r["latest"].is_array())
       for (const auto& e : r["latest"]) {
         if (!e.is_object()) continue;
@@ -124,7 +140,7 @@ std::optional<TopSnapshot> parse_snapshot(const json& j, std::string* error) {
             str(e, "kind"), num(e, "age_s"), str(e, "request"), str(e, "phase"), str(e, "cause"),
             str(e, "evidence"), str(e, "peer"), str(e, "side"), str(e, "origin"), str(e, "reason"),
             num(e, "request_bytes"), num(e, "connection_age_s"), opt_num(e, "keepalive_idle_s"),
-            e.value("duplicate_risk", false)});
+            flag(e, "duplicate_risk")});
       }
     s.rows.push_back(std::move(row));
   }

@@ -96,6 +96,15 @@ TEST(ConfigEdit, RefusesAnEditWhoseDirectiveIsNotThere) {
   EXPECT_FALSE(r.ok);
 }
 
+// Found by fuzz_config_edit: a quoted argument holding a newline (or any control
+// byte) made the error two lines.
+TEST(ConfigEdit, RefusalIsOneLineWhateverTheArgumentsHold) {
+  EditResult r =
+      apply1({Edit::Kind::kSet, "/n.conf", 10, "add_header", {"X-A", "a\nb\x01"}, "", "3s"});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "cannot find directive \"add_header X-A a\\x0ab\\x01\" at /n.conf:10");
+}
+
 TEST(ConfigEdit, IncludesAreRedirectedIntoTheCopy) {
   EXPECT_EQ(rewrite_includes("include /etc/nginx/conf.d/*.conf; # /etc/nginx/x\n"
                              "root /etc/nginx/html; include \"/etc/nginx/m.types\";\n",

@@ -143,3 +143,10 @@ TEST(NginxProxyTarget, ResolveHost) {
   EXPECT_EQ(resolve_host("0:0::1"), std::vector<std::string>{"::1"});
   EXPECT_TRUE(resolve_host("no-such-host.invalid").empty());
 }
+
+TEST(NginxProxyTarget, ResolveLiteralNeverAsksDns) {
+  EXPECT_EQ(resolve_literal("localhost"), (std::vector<std::string>{"127.0.0.1", "::1"}));
+  EXPECT_EQ(resolve_literal("10.1.2.3"), std::vector<std::string>{"10.1.2.3"});
+  EXPECT_EQ(resolve_literal("0:0::1"), std::vector<std::string>{"::1"});
+  EXPECT_TRUE(resolve_literal("example.com").empty());  // a name DNS would know
+}

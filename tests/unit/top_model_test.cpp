@@ -85,6 +85,26 @@ TEST(TopModel, ParsesHeaderRatesAndFullestTempDir) {
   EXPECT_FALSE(parse_snapshot(json::array(), &err));
 }
 
+// Whatever answers on the API socket: fields of the wrong type or out of range are
+// errors or zeros, never an exception or an undefined cast (found by reading
+// fuzz_top_snapshot's target; its inputs are corpus seeds).
+TEST(TopModel, FieldsOfTheWrongTypeOrRangeNeitherThrowNorOverflow) {
+  std::string err;
+  EXPECT_FALSE(parse_snapshot(json::parse(R"({"version":"1","header":{},"rows":[]})"), &err));
+  EXPECT_EQ(err, "the daemon's reply is not a version 1 snapshot");
+  auto s = parse_snapshot(json::parse(R"({"version":1,"header":{"totals":{"resets":1e300,
+      "upstream_errors":-4,"client_errors":"9"}},"rows":[{"history":[1e30,-1,2.5,7],
+      "latest":[{"duplicate_risk":"yes","age_s":1e300}]}]})"),
+                          &err);
+  ASSERT_TRUE(s) << err;
+  EXPECT_EQ(s->total_resets, UINT64_MAX);
+  EXPECT_EQ(s->total_upstream_errors, 0u);
+  EXPECT_EQ(s->total_client_errors, 0u);
+  EXPECT_EQ(s->rows[0].history, (std::vector<uint64_t>{UINT64_MAX, 0, 2, 7}));
+  EXPECT_FALSE(s->rows[0].latest[0].duplicate_risk);
+  EXPECT_EQ(format_age(s->rows[0].latest[0].age_s), "876600h00m");  // capped at a century
+}
+
 TEST(TopModel, SortsByEachKey) {
   TopModel m;
   loaded(m);
