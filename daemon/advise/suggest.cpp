@@ -385,7 +385,7 @@ std::vector<Suggestion> suggest(const Measurements& m, const nginx::Config& conf
   // match peers, so no name is resolved (DNS on every live refresh, and for a trace's
   // names, was most of a suggestion's time).
   NginxConfigView view(std::shared_ptr<const nginx::Config>(&config, [](const nginx::Config*) {}),
-                       nginx::resolve_literal);
+                       std::string(), nginx::resolve_literal);
   Context c{m, config, view, thresholds, out};
   keepalive_timeout_rule(c);
   worker_rule(c);

@@ -110,7 +110,15 @@ int gate_with_probes(const GateOptions& o, const std::atomic<bool>& stop, gate::
     r.notes.push_back(std::to_string(dropped) +
                       " kernel events dropped (ring buffer full): counts may be low");
   if (o.suggest && configs) {
-    advise::LiveReport s = advise::suggest_live(pipeline.measurements(), *configs, {});
+    // The gate's measurements are one set (its detectors' state is per location, not
+    // per master): every master it watched is judged on them; a gate runs around one
+    // nginx in practice.
+    advise::MeasurementsByNginx by_nginx;
+    advise::Measurements m = pipeline.measurements();
+    for (const auto& [pid, view] : configs->by_pid)
+      if (view) by_nginx.try_emplace(view->instance(), m);
+    if (configs->only) by_nginx.try_emplace(configs->only->instance(), m);
+    advise::LiveReport s = advise::suggest_live(by_nginx, *configs, {});
     if (!s.error.empty())
       r.notes.push_back("no suggestions: " + s.error);
     else if (!s.report.items.empty())
