@@ -53,6 +53,9 @@ void Extremes::add(double v) {
 
 void Measurements::on_failure(const FailureObservation& f) {
   LocationMeasurements& loc = location(f.place.server, f.place.location);
+  // The group a failure went to names the location's upstream until a finished
+  // request does (its answer may come after a report is made).
+  if (loc.upstream.empty()) loc.upstream = f.place.upstream;
   if (f.cause == "read_timeout") {
     ++loc.read_timeouts;
   } else if (f.cause == "send_timeout") {

@@ -143,15 +143,18 @@ def body(args, nginx_bin):
         load.pause()
         h.wait_until(lambda: (lambda a: time.sleep(0.3) or a == bad.handled)(bad.handled), 10,
                      what="the resetting upstream to go quiet")
-        s0 = None
+        s0, steady = None, 0
 
         def settled():
-            nonlocal s0
+            # Unchanged for 2 s: a new worker's events wait (up to 5 s) for its master's
+            # re-read config after a reload, longer on a loaded machine.
+            nonlocal s0, steady
             s = daemon.scrape()
-            ok = s0 is not None and bad_resets(s, False) == bad_resets(s0, False)
+            same = s0 is not None and bad_resets(s, False) == bad_resets(s0, False)
+            steady = steady + 1 if same else 0
             s0 = s
-            return ok
-        h.wait_until(settled, 10, interval=0.5, what="the daemon's counts to settle")
+            return steady >= 4
+        h.wait_until(settled, 20, interval=0.5, what="the daemon's counts to settle")
         return bad.handled, bad_resets(s0, True), bad_resets(s0, False), s0
 
     def phase(name, fault, slack=0):

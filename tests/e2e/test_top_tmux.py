@@ -106,8 +106,10 @@ def check_snapshot(binary, sock, peer):
     h.check(row["location"] == "/upload/", f"location {row['location']!r}")
     h.check(row["phase"] == "read_header", f"phase {row['phase']!r}")
     # POSTs reset after their whole request reached the backend: each may have run.
-    h.check(row["totals"] == {"events": 2 * N, "resets": N, "failures": N, "duplicate_risk": N},
-            f"row totals {row['totals']} (want {N} resets, {N} failures, {N} duplicate risk)")
+    h.check(row["totals"] == {"events": 2 * N, "resets": N, "failures": N, "duplicate_risk": N,
+                              "causes": {"upstream_reset_before_header": N}},
+            f"row totals {row['totals']} (want {N} resets, {N} failures, {N} duplicate risk, "
+            f"{N} upstream_reset_before_header)")
     h.check(len(row["history"]) == 60, f"history has {len(row['history'])} points")
     h.check(sum(row["history"]) == 2 * N, f"history sums to {sum(row['history'])}, want {2 * N}")
     h.check(row["rates"]["60s"] == 2 * N / 60, f"60 s rate {row['rates']}")
