@@ -67,8 +67,9 @@ GateReport from_snapshots(const json& before, const json& after) {
           c.request = e.value("request", "");
           break;
         }
-      auto same = std::find_if(loc.failures.begin(), loc.failures.end(), [&](const auto& f) {
-        return f.upstream == upstream && f.cause == cause;
+      // Compared with c's copies: clang before 16 cannot capture structured bindings.
+      auto same = std::find_if(loc.failures.begin(), loc.failures.end(), [&c](const auto& f) {
+        return f.upstream == c.upstream && f.cause == c.cause;
       });
       if (same != loc.failures.end())
         same->count += d;
