@@ -250,8 +250,10 @@ ErrorLogLine parse_error_log_line(std::string_view s) {
 }
 
 std::optional<int64_t> local_epoch_seconds(const ErrorLogLine& l) {
-  if (!l.ok || l.month < 1 || l.month > 12 || l.day < 1 || l.day > 31 || l.hour > 23 ||
-      l.minute > 59 || l.second > 60)
+  // Years a log of a running nginx can carry: nanoseconds of any of them fit an
+  // int64_t, so the join's arithmetic cannot overflow on a hostile line.
+  if (!l.ok || l.year < 1970 || l.year > 2200 || l.month < 1 || l.month > 12 || l.day < 1 ||
+      l.day > 31 || l.hour > 23 || l.minute > 59 || l.second > 60)
     return std::nullopt;
   std::tm tm{};
   tm.tm_year = l.year - 1900;
