@@ -97,6 +97,16 @@ def nginx_http_body():
     }}"""
 
 
+def sanitized(pid):
+    """An ASan build (scripts/test runs the suite on one too): its shadow memory and
+    quarantine make RSS say nothing about the daemon's own."""
+    try:
+        with open(f"/proc/{pid}/maps") as f:
+            return "libasan" in f.read()
+    except OSError:
+        return False
+
+
 def proc_status(pid):
     out = {}
     with open(f"/proc/{pid}/status") as f:
@@ -211,6 +221,7 @@ def run_flood(ngxwatch, nginx_bin, total, conc=64, workers=4, daemon_args=(), se
             "events_dropped": h.metric_value(s, "ngxwatch_events_dropped_total"),
             "map_evictions": {l.get("map"): v for n, l, v in s if n == "ngxwatch_kernel_map_evictions_total"},
             "rss_peak_bytes": proc_status(daemon.proc.pid)["VmHWM"],
+            "sanitized": sanitized(daemon.proc.pid),
             "rss_max_sampled": max(prober.rss or [0]),
             "metrics_latency_s": (pct(prober.metrics_s, 0.5), pct(prober.metrics_s, 0.99), max(prober.metrics_s or [0])),
             "api_latency_s": (pct(prober.api_s, 0.5), pct(prober.api_s, 0.99), max(prober.api_s or [0])),
