@@ -497,6 +497,21 @@ def get(port, path, host="127.0.0.1", timeout=30, headers=None):
     return post(port, path, 0, host=host, timeout=timeout, method="GET", headers=headers)
 
 
+def fail_with_logs(e, daemon, nginx, tail=4000):
+    """In a test's `except (AssertionError, OSError) as e:`: prints the daemon's and
+    nginx's log tails, then raises `e` as the AssertionError run_test reports."""
+    if daemon:
+        if daemon.proc.poll() is not None:
+            print(f"---- ngxwatch exited with {daemon.proc.returncode}")
+        print("---- daemon log (tail)")
+        print(daemon.output()[-tail:])
+    print("---- nginx error log (tail)")
+    print(nginx.error_log()[-tail:])
+    if isinstance(e, AssertionError):
+        raise e
+    raise AssertionError(f"{type(e).__name__}: {e}") from e
+
+
 def run_test(body):
     """Runs `body(args, nginx_binary)`; prints PASS/FAIL, exits 0/1 (77 for skip)."""
     args = parse_args()

@@ -125,16 +125,7 @@ def run(args, nginx_bin, http_body, drive, closers=(), workers=2, daemon_args=()
         daemon = None
         h.check(rc == 0, f"ngxwatch exit code {rc} after SIGTERM")
     except (AssertionError, OSError) as e:
-        if daemon:
-            if daemon.proc.poll() is not None:
-                print(f"---- ngxwatch exited with {daemon.proc.returncode}")
-            print("---- daemon log (tail)")
-            print(daemon.output()[-6000:])
-        print("---- nginx error log (tail)")
-        print(nginx.error_log()[-3000:])
-        if isinstance(e, AssertionError):
-            raise
-        raise AssertionError(f"{type(e).__name__}: {e}") from e
+        h.fail_with_logs(e, daemon, nginx, tail=6000)
     finally:
         if daemon:
             daemon.stop()

@@ -151,11 +151,7 @@ def body(args, nginx_bin):
         h.check(results and all(x["level"] in ("warning", "error", "note") for x in results),
                 f"lint.sarif should carry the warning: {results}")
     except (AssertionError, OSError) as e:
-        print("---- nginx error log (tail)")
-        print(nginx.error_log()[-3000:])
-        if isinstance(e, AssertionError):
-            raise
-        raise AssertionError(f"{type(e).__name__}: {e}") from e
+        h.fail_with_logs(e, None, nginx, tail=3000)
     finally:
         nginx.cleanup()
         good.close()

@@ -125,11 +125,7 @@ def body(args, nginx_bin):
                 and len(r.stderr.strip().splitlines()) == 1,
                 "an unknown cause is one usage line: " + explain(r))
     except (AssertionError, OSError) as e:
-        print("---- nginx error log (tail)")
-        print(nginx.error_log()[-3000:])
-        if isinstance(e, AssertionError):
-            raise
-        raise AssertionError(f"{type(e).__name__}: {e}") from e
+        h.fail_with_logs(e, None, nginx, tail=3000)
     finally:
         nginx.cleanup()
         bad.close()

@@ -57,14 +57,7 @@ def body(args, nginx_bin):
         daemon = None
         h.check(rc == 0, f"ngxwatch exit code {rc} after SIGTERM")
     except (AssertionError, OSError) as e:
-        if daemon:
-            print("---- daemon log (tail)")
-            print(daemon.output()[-4000:])
-        print("---- nginx error log (tail)")
-        print(nginx.error_log()[-3000:])
-        if isinstance(e, AssertionError):
-            raise
-        raise AssertionError(f"{type(e).__name__}: {e}") from e
+        h.fail_with_logs(e, daemon, nginx, tail=4000)
     finally:
         if daemon:
             daemon.stop()
