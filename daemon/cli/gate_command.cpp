@@ -65,7 +65,7 @@ int gate_with_probes(const GateOptions& o, const std::atomic<bool>& stop, gate::
     config_version = session->configs().version();
     configs = session->configs().current();
     masters_seen = std::max<size_t>(masters_seen, configs->masters);
-    pipeline.set_configs(configs.get());
+    pipeline.set_configs(configs);
   };
   use_latest_configs();
 

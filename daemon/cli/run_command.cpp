@@ -12,6 +12,7 @@
 #include "cli/service_notify.h"
 #include "correlate/correlator.h"
 #include "correlate/pending_events.h"
+#include "host/worker_configs.h"
 #include "correlate/tee_sink.h"
 #include "detect/detectors.h"
 #include "export/attribution_metrics.h"
@@ -123,7 +124,7 @@ int run_daemon(const RunOptions& opts) {
   detectors.set_place_of([&](uint64_t sock) { return correlator.place_of(sock); });
   // Events of a process whose master's config is not read yet wait for it.
   uint64_t config_version = ~0ull;
-  std::shared_ptr<const ConfigSet> configs;  // in force; replaced only between batches
+  WorkerConfigs configs;  // in force; its set replaced only between batches
   PendingEvents pending([&](const Event& e) {
     correlator.on_event(e);
     detectors.on_event(e);
@@ -141,6 +142,7 @@ int run_daemon(const RunOptions& opts) {
           if (bad_records++ < 5) spdlog::warn("dropping a malformed kernel record: {}", r.error);
           return;
         }
+        configs.learn(r.event);
         pending.on_event(r.event, monotonic_ns());
       },
       [&](const NginxSnapshot& s) { metrics->set_workers(s.active_workers()); }, &error);
@@ -187,10 +189,10 @@ int run_daemon(const RunOptions& opts) {
   auto use_latest_configs = [&] {
     if (session->configs().version() == config_version) return;
     config_version = session->configs().version();
-    configs = session->configs().current();
-    correlator.set_configs(configs.get());
-    detectors.set_configs(configs.get());
-    pending.set_source(configs.get());
+    configs.set(session->configs().current());
+    correlator.set_configs(&configs);
+    detectors.set_configs(&configs);
+    pending.set_source(&configs);
   };
   // Before the first batch: the configurations loaded at start apply to its events
   // (the first batch may come at once, before any tick).

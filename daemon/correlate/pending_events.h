@@ -4,8 +4,10 @@
 // with empty labels. Bounded by count and by time; what leaves without its config is
 // counted by reason.
 //
-// Order: events of one process leave in the order they came (the correlator follows
-// each connection's life); events of different processes may overtake each other.
+// Order: events of one process, and events of one socket, leave in the order they came
+// (the correlator follows each connection's life, and the kernel reuses a freed struct
+// sock at once: a later owner's events must not overtake an earlier one's that waits).
+// Other events may overtake each other.
 #pragma once
 
 #include <atomic>
@@ -38,7 +40,8 @@ struct PendingOptions {
 
 // Read by the exporter's thread while the event loop writes: atomics.
 struct PendingStats {
-  std::atomic<uint64_t> held{0};        // events that waited for their config
+  // Events that waited for their config (or behind an event of their socket that did).
+  std::atomic<uint64_t> held{0};
   std::atomic<uint64_t> unreadable{0};  // went on at once: the config is unreadable
   std::atomic<uint64_t> timed_out{0};   // waited max_wait_ns, went on without it
   std::atomic<uint64_t> overflowed{0};  // pushed out by max_events, went on without it
@@ -63,16 +66,22 @@ class PendingEvents {
   struct Held {
     Event event;
     uint32_t pid;
+    uint64_t sock;
     uint64_t since;
   };
   Attribution state_of(uint32_t pid) const;
   void release_front();
+  // Lets go every held event whose process is known now and that no earlier held
+  // event of its process or socket is still waiting for.
+  void release_ready();
+  void forget(const Held& h);
 
   Deliver deliver_;
   PendingOptions o_;
   const AttributionSource* source_ = nullptr;
   std::deque<Held> held_;
   std::unordered_map<uint32_t, size_t> held_per_pid_;
+  std::unordered_map<uint64_t, size_t> held_per_sock_;
   PendingStats stats_;
 };
 

@@ -2,10 +2,9 @@
 // raw events in, ticks them with event time, and reads their state and findings.
 #pragma once
 
-#include <time.h>
-
 #include <vector>
 
+#include "common/monotonic_clock.h"
 #include "correlate/observations.h"
 #include "detect/finding.h"
 #include "detect/retry_storm.h"
@@ -14,13 +13,6 @@
 #include "source/event.h"
 
 namespace ngxwatch {
-
-// The kernel's event clock (bpf_ktime_get_ns is CLOCK_MONOTONIC), for live ticks.
-inline uint64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 class Detectors : public ObservationSink {
  public:

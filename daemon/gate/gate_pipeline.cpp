@@ -17,10 +17,11 @@ GatePipeline::GatePipeline(bool live)
   detectors_.set_place_of([this](uint64_t sock) { return correlator_.place_of(sock); });
 }
 
-void GatePipeline::set_configs(const ConfigSet* configs) {
-  correlator_.set_configs(configs);
-  detectors_.set_configs(configs);
-  pending_.set_source(configs);
+void GatePipeline::set_configs(std::shared_ptr<const ConfigSet> configs) {
+  configs_.set(std::move(configs));
+  correlator_.set_configs(&configs_);
+  detectors_.set_configs(&configs_);
+  pending_.set_source(&configs_);
 }
 
 void GatePipeline::tick(uint64_t now_ns) {

@@ -18,6 +18,7 @@
 #include "export/summary.h"
 #include "gate/gate_report.h"
 #include "host/master_config.h"
+#include "host/worker_configs.h"
 #include "source/event.h"
 
 namespace ngxwatch::gate {
@@ -47,8 +48,11 @@ class GatePipeline {
   explicit GatePipeline(bool live = true);
 
   // nginx started or reloaded: attribute with these from now on (kept alive by caller).
-  void set_configs(const ConfigSet* configs);
-  void on_event(const Event& e, uint64_t now_ns) { pending_.on_event(e, now_ns); }
+  void set_configs(std::shared_ptr<const ConfigSet> configs);
+  void on_event(const Event& e, uint64_t now_ns) {
+    configs_.learn(e);
+    pending_.on_event(e, now_ns);
+  }
   void tick(uint64_t now_ns);
 
   // The verdict's measured part (load fields, suggestions and notes are the caller's).
@@ -66,6 +70,7 @@ class GatePipeline {
   Detectors detectors_;
   TeeSink sinks_{&summary_, &detectors_, &measurements_, &requests_};
   Correlator correlator_;
+  WorkerConfigs configs_;
   PendingEvents pending_;
   uint64_t events_ = 0;
   std::map<std::string, TempDirReport> temp_;

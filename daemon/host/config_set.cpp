@@ -32,9 +32,22 @@ bool ConfigRegistry::retire(std::map<int, Known>& before) {
 }
 
 Attribution ConfigSet::attribution(uint32_t pid) const {
-  if (by_pid.count(pid)) return Attribution::kReady;
+  if (by_pid.count(pid) || exited.count(pid)) return Attribution::kReady;
   if (unreadable.count(pid)) return Attribution::kUnreadable;
   return Attribution::kWait;
+}
+
+void ConfigRegistry::keep_exited(const ConfigSet& previous, ConfigSet& set) {
+  auto now = std::chrono::steady_clock::now();
+  auto keep = [&](uint32_t pid, const std::shared_ptr<const NginxConfigView>& view,
+                  std::chrono::steady_clock::time_point since) {
+    if (set.snapshot.masters.count(pid) || !view || now - since > ConfigSet::kExitedKeep) return;
+    set.exited[pid] = {view, since};
+    if (auto c = previous.commands.find(view.get()); c != previous.commands.end())
+      set.commands.insert(*c);
+  };
+  for (const auto& [pid, view] : previous.by_pid) keep(pid, view, now);
+  for (const auto& [pid, gone] : previous.exited) keep(pid, gone.view, gone.since);
 }
 
 std::shared_ptr<ConfigSet> ConfigRegistry::build_set(const NginxSnapshot& snap) const {
@@ -61,7 +74,9 @@ std::shared_ptr<ConfigSet> ConfigRegistry::build_set(const NginxSnapshot& snap) 
       set->unreadable[pid] = config.error.empty() ? "configuration not loaded" : config.error;
     }
   }
+  keep_exited(*previous, *set);
   for (const auto& [master, known] : masters_) {
+    set->read_ns[static_cast<uint32_t>(master)] = known.config.read_ns;
     if (!known.config.dump.empty())
       set->snapshot.configs[static_cast<uint32_t>(master)] = known.config.dump;
     if (known.config.view)

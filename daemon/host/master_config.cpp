@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "common/file_read.h"
+#include "common/monotonic_clock.h"
 #include "nginx/binary_info.h"
 #include "nginx/config_error.h"
 #include "host/master_files.h"
@@ -30,6 +31,7 @@ std::string binary_of(const NginxProcess& p, const std::string& proc_root) {
 
 MasterConfig load_master_config(const NginxProcess& master, const std::string& proc_root) {
   MasterConfig out;
+  out.read_ns = monotonic_ns();
   std::string dir = proc_root + "/" + std::to_string(master.pid);
   MasterArgs args = parse_master_args(master.cmdline);
   out.binary = binary_of(master, proc_root);
@@ -58,6 +60,8 @@ MasterConfig load_master_config(const NginxProcess& master, const std::string& p
 const ConfigView* ConfigSet::for_pid(uint32_t pid) const {
   auto it = by_pid.find(pid);
   if (it != by_pid.end()) return it->second.get();
+  auto gone = exited.find(pid);
+  if (gone != exited.end()) return gone->second.view.get();
   return only.get();
 }
 
@@ -87,8 +91,11 @@ bool ConfigRegistry::update(const NginxSnapshot& snap) {
     NginxProcess same = *proc;
     if (it != masters_.end()) same.cmdline = it->second.cmdline;
     Known k{key, load_master_config(same), same.cmdline};
-    if (!k.config.view && it != masters_.end() && it->second.config.view)
+    if (!k.config.view && it != masters_.end() && it->second.config.view) {
+      uint64_t tried = k.config.read_ns;
       k.config = it->second.config;
+      k.config.read_ns = tried;  // what workers forked until now are taken to run with
+    }
     if (k.config.view)
       spdlog::info("nginx master {}: configuration loaded ({} servers, {} upstreams)", master,
                    k.config.view->config().servers().size(),

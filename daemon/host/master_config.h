@@ -25,6 +25,9 @@ struct MasterConfig {
   // "BINARY -c CONF -p PREFIX": what makes a new master the continuation of an old one,
   // and what keeps two instances' measurements apart (Place::nginx).
   std::string identity;
+  // When the read began, on the kernel's event clock (CLOCK_MONOTONIC): a worker forked
+  // before it runs with this configuration or an older one, never a newer one.
+  uint64_t read_ns = 0;
 };
 
 MasterConfig load_master_config(const NginxProcess& master, const std::string& proc_root = "/proc");
@@ -44,6 +47,15 @@ struct ConfigSet : ConfigLookup, AttributionSource {
   std::map<uint32_t, std::shared_ptr<const NginxConfigView>> by_pid;
   // Processes of masters whose config could not be read, with the reason (one line).
   std::map<uint32_t, std::string> unreadable;
+  // Processes gone from /proc since an earlier set, with the view they ran with: their
+  // last events (a reset, the close) may still be on their way. Kept kExitedKeep.
+  struct Exited {
+    std::shared_ptr<const NginxConfigView> view;
+    std::chrono::steady_clock::time_point since;
+  };
+  static constexpr std::chrono::seconds kExitedKeep{10};
+  std::map<uint32_t, Exited> exited;
+  std::map<uint32_t, uint64_t> read_ns;         // per live master: MasterConfig::read_ns
   std::shared_ptr<const NginxConfigView> only;  // when exactly one master runs
   TraceSnapshot snapshot;  // every master's nginx -T and the process map, for record
   const ConfigView* for_pid(uint32_t pid) const override;
@@ -69,11 +81,15 @@ class ConfigRegistry {
   uint64_t version() const;
   // How long an exited master's config is kept (default 1 h).
   void set_retention(std::chrono::seconds keep) { retention_ = keep; }
+  // Processes of `previous` gone from `set`'s snapshot keep their view a while
+  // (ConfigSet::exited); build_set's step, public for its tests.
+  static void keep_exited(const ConfigSet& previous, ConfigSet& set);
 
  private:
   // The set for `snap` from masters_; workers already attributed keep their view (a
   // reload's old workers finish their requests with the old config).
   std::shared_ptr<ConfigSet> build_set(const NginxSnapshot& snap) const;
+
   struct Known {
     std::string workers_key;  // sorted worker pids: changes on reload
     MasterConfig config;

@@ -85,6 +85,12 @@ uint32_t event_pid(const Event& e) {
   return std::visit([](const auto& v) { return v.hdr.tgid; }, e);
 }
 
+uint64_t event_sock(const Event& e) {
+  if (const auto* c = std::get_if<ngxw_conn_event>(&e)) return c->sock_id;
+  if (const auto* d = std::get_if<ngxw_data_event>(&e)) return d->sock_id;
+  return 0;
+}
+
 bool is_proc_record(std::span<const uint8_t> bytes) {
   ngxw_event_header h;
   if (bytes.size() < sizeof(h)) return false;

@@ -26,6 +26,8 @@ DecodeResult decode_event(std::span<const uint8_t> bytes);
 uint64_t event_time_ns(const Event& e);
 // The nginx process the event belongs to (0: none).
 uint32_t event_pid(const Event& e);
+// The socket an event is about (0: a process or temp-file event, about no one socket).
+uint64_t event_sock(const Event& e);
 
 // Whether a raw record announces an nginx process change (cheap: header only).
 bool is_proc_record(std::span<const uint8_t> bytes);

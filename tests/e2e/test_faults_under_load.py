@@ -16,7 +16,10 @@ keepalive backend, /slow/ to one that answers late. In turn:
 After (b), (c), (d): every reset the /bad/ upstream sent (its own count) is exported
 with server, location and upstream — exactly that many (after (b), up to the requests
 the killed worker had in flight may miss, its sockets died with it) — and no series of
-this nginx has an empty or "(unknown)" server or location."""
+this nginx has an empty or "(unknown)" server or location, and no event waited out
+its time for a config (a reload's worker that lived between two /proc scans is known
+by its fork event; its events once waited 5 s, and a recycled socket's new owner
+overtook them)."""
 
 import contextlib
 import http.client
@@ -138,6 +141,10 @@ def body(args, nginx_bin):
             want.update(server=SERVER, location="/bad/", upstream="bad_backend")
         return h.metric_sum(s, "ngxwatch_resets_total", **want)
 
+    def timed_out(s):
+        """Events that waited out PendingEvents' time for their config (so far)."""
+        return h.metric_sum(s, "ngxwatch_events_unattributed_total", reason="wait_timeout")
+
     def quiesce():
         """Load paused, the upstream's count and the daemon's settled: (handled, labelled, all)."""
         load.pause()
@@ -157,8 +164,17 @@ def body(args, nginx_bin):
         h.wait_until(settled, 20, interval=0.5, what="the daemon's counts to settle")
         return bad.handled, bad_resets(s0, True), bad_resets(s0, False), s0
 
+    def self_counts(s):
+        """What the daemon says it lost or waited for (so far): why a label is missing."""
+        names = ("ngxwatch_events_dropped_total", "ngxwatch_events_unattributed_total",
+                 "ngxwatch_events_awaited_config_total", "ngxwatch_capture_heads_lost_total",
+                 "ngxwatch_kernel_map_evictions_total", "ngxwatch_resets_untracked_total")
+        return {n.removeprefix("ngxwatch_") + "".join(f",{v}" for v in l.values()): v
+                for n, l, v in s if n in names and v > 0}
+
     def phase(name, fault, slack=0):
-        base_h, base_l, base_a, _ = quiesce()
+        base_h, base_l, base_a, s = quiesce()
+        base_timed_out = timed_out(s)
         load.resume()
         time.sleep(1)
         fault()
@@ -166,12 +182,17 @@ def body(args, nginx_bin):
         end_h, end_l, end_a, s = quiesce()
         sent, labelled, total = end_h - base_h, end_l - base_l, end_a - base_a
         print(f"{name}: upstream sent {sent} RSTs; ngxwatch counted {total:.0f}, {labelled:.0f} with "
-              f"server/location/upstream; load so far {load.statuses}")
+              f"server/location/upstream; load so far {load.statuses}; the daemon's own counts: "
+              f"{self_counts(s)}")
         h.check(sent > 0, f"{name}: no load reached the upstream")
         h.check(labelled == total, f"{name}: {total - labelled:.0f} of {total:.0f} resets without their place")
         h.check(sent - slack <= labelled <= sent,
                 f"{name}: the upstream sent {sent} RSTs, ngxwatch attributed {labelled:.0f}")
         h.check(not unlabelled(s), f"{name}: series without their place: {unlabelled(s)}")
+        # A worker that lived between two /proc scans is known by its fork event: none
+        # of its events waits out the timeout for its master's config.
+        h.check(timed_out(s) == base_timed_out,
+                f"{name}: {timed_out(s) - base_timed_out:.0f} events waited out their time for a config")
         load.resume()
 
     try:

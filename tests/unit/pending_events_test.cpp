@@ -79,5 +79,35 @@ TEST(PendingEvents, BoundedByTimeAndCount) {
   EXPECT_EQ(p.stats().waiting, 0u);
 }
 
+// The kernel reuses a freed struct sock at once: a known worker's new connection on a
+// socket whose earlier life (a worker not known yet) still waits must not overtake it.
+TEST(PendingEvents, ASocketsEventsKeepTheirOrderAcrossProcesses) {
+  std::vector<uint32_t> got;  // the pids, in delivery order
+  PendingEvents p([&](const Event& e) { got.push_back(event_pid(e)); }, {100, 1000});
+  Table t;
+  t.states[10] = Attribution::kReady;
+  p.set_source(&t);
+  p.on_event(conn(20, 7), 0);   // sock 7, first life: worker 20, not known yet
+  p.on_event(conn(10, 7), 10);  // sock 7 again, a known worker: waits behind it
+  p.on_event(conn(10, 8), 20);  // and so does the rest of worker 10 (its own order)
+  p.on_event(conn(30, 9), 30);  // unrelated, unknown
+  EXPECT_TRUE(got.empty());
+  p.tick(1005);  // 20's event waited out its time; 10's go after it, 30's still waits
+  EXPECT_EQ(got, (std::vector<uint32_t>{20, 10, 10}));
+  EXPECT_EQ(p.waiting(), 1u);
+
+  PendingEvents q([&](const Event& e) { got.push_back(event_pid(e)); });
+  got.clear();
+  q.set_source(&t);
+  q.on_event(conn(20, 7), 0);
+  q.on_event(conn(10, 7), 0);
+  t.states[30] = Attribution::kReady;  // a config read that is not 20's: nothing moves on 7
+  q.set_source(&t);
+  EXPECT_TRUE(got.empty());
+  t.states[20] = Attribution::kReady;
+  q.set_source(&t);
+  EXPECT_EQ(got, (std::vector<uint32_t>{20, 10}));
+}
+
 }  // namespace
 }  // namespace ngxwatch
