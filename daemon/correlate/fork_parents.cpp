@@ -11,14 +11,19 @@ void ForkParents::on_event(const Event& e) {
     return;
   }
   if (p->action != NGXW_PROC_FORK || !child) return;
-  by_child_[child] = {p->parent_tgid, p->hdr.ts_ns};
+  auto [it, fresh] = by_child_.try_emplace(child);
+  if (!fresh) forget_first(it->second.parent, child);  // a reused pid: its old life goes
+  it->second = {p->parent_tgid, p->hdr.ts_ns};
+  first_child_.try_emplace(p->parent_tgid, child);
   order_.emplace_back(child, p->hdr.ts_ns);
   while (order_.size() > max_) {
     auto [pid, ts] = order_.front();
     order_.pop_front();
     // Only that fork's entry: a reused pid forked since keeps its own.
     auto it = by_child_.find(pid);
-    if (it != by_child_.end() && it->second.ts_ns == ts) by_child_.erase(it);
+    if (it == by_child_.end() || it->second.ts_ns != ts) continue;
+    forget_first(it->second.parent, pid);
+    by_child_.erase(it);
   }
 }
 
@@ -26,6 +31,16 @@ std::optional<ForkParents::Fork> ForkParents::of(uint32_t pid) const {
   auto it = by_child_.find(pid);
   if (it == by_child_.end()) return std::nullopt;
   return it->second;
+}
+
+void ForkParents::forget_first(uint32_t parent, uint32_t child) {
+  auto first = first_child_.find(parent);
+  if (first != first_child_.end() && first->second == child) first_child_.erase(first);
+}
+
+uint32_t ForkParents::first_child(uint32_t pid) const {
+  auto it = first_child_.find(pid);
+  return it == first_child_.end() ? 0 : it->second;
 }
 
 }  // namespace ngxwatch

@@ -27,12 +27,19 @@ class ForkParents {
   // program it runs now is not its parent's: a binary upgrade's new master).
   void on_event(const Event& e);
   std::optional<Fork> of(uint32_t pid) const;
+  // The first process pid forked while we watched (0: none). nginx started as a daemon
+  // opens its listening sockets, forks the master and exits: the kernel names that
+  // first process as the owner of every connection the listeners accept.
+  uint32_t first_child(uint32_t pid) const;
   size_t size() const { return by_child_.size(); }
 
  private:
+  void forget_first(uint32_t parent, uint32_t child);
+
   size_t max_;
   std::unordered_map<uint32_t, Fork> by_child_;
-  std::deque<std::pair<uint32_t, uint64_t>> order_;  // (child, fork time), oldest first
+  std::unordered_map<uint32_t, uint32_t> first_child_;  // parent -> its first child
+  std::deque<std::pair<uint32_t, uint64_t>> order_;     // (child, fork time), oldest first
 };
 
 }  // namespace ngxwatch

@@ -30,6 +30,10 @@ class WorkerConfigs : public ConfigLookup, public AttributionSource {
   // The master pid's config applies to, when only its fork event says so: 0 if none
   // (not forked while we watched, or its master's config not read since the fork).
   uint32_t forked_from(uint32_t pid) const;
+  // The known process whose config applies to pid: its master by its fork, or, for
+  // nginx's first process (it daemonized: opened the listeners, forked the master,
+  // exited), that master. 0: none.
+  uint32_t stand_in(uint32_t pid) const;
 
   ForkParents forks_;
   std::shared_ptr<const ConfigSet> set_ = std::make_shared<ConfigSet>();

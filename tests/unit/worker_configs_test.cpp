@@ -22,9 +22,7 @@ std::shared_ptr<const NginxConfigView> view_named(const std::string& server) {
 
 Event proc(uint8_t action, uint32_t pid, uint32_t parent, uint64_t ts) {
   ngxw_proc_event e{};
-  e.hdr.type = NGXW_EV_PROC;
-  e.hdr.tgid = pid;
-  e.hdr.ts_ns = ts;
+  e.hdr = {NGXW_EVENT_VERSION, NGXW_EV_PROC, pid, ts};
   e.parent_tgid = parent;
   e.action = action;
   return e;
@@ -71,6 +69,21 @@ TEST(WorkerConfigs, ExecForgetsTheParentAndAnUnreadableMasterIsNotWaitedFor) {
   EXPECT_EQ(w.attribution(210), Attribution::kUnreadable);
 }
 
+// nginx as a daemon: process 90 opens the listening sockets, forks the master (100) and
+// exits; the kernel names 90 as the owner of every accepted connection.
+TEST(WorkerConfigs, TheProcessThatDaemonizedStandsForItsMaster) {
+  auto v = view_named("a.test");
+  WorkerConfigs w;
+  w.learn(proc(NGXW_PROC_FORK, 100, 90, 1000));
+  w.learn(proc(NGXW_PROC_FORK, 101, 100, 2000));
+  auto set = std::make_shared<ConfigSet>();  // the master not read yet
+  w.set(set);
+  EXPECT_EQ(w.attribution(90), Attribution::kWait);
+  w.set(one_master(v, 3000));
+  EXPECT_EQ(w.attribution(90), Attribution::kReady);
+  EXPECT_EQ(w.for_pid(90), v.get());
+}
+
 TEST(ForkParents, BoundedOldestFirstAndAReusedPidKeepsItsNewFork) {
   ForkParents f(2);
   f.on_event(proc(NGXW_PROC_FORK, 1, 100, 10));
@@ -82,6 +95,8 @@ TEST(ForkParents, BoundedOldestFirstAndAReusedPidKeepsItsNewFork) {
   f.on_event(proc(NGXW_PROC_FORK, 3, 100, 40));
   EXPECT_FALSE(f.of(2));
   EXPECT_TRUE(f.of(1) && f.of(3));
+  EXPECT_EQ(f.first_child(100), 3u);  // 1's first fork and 2 are forgotten, 3 is next
+  EXPECT_EQ(f.first_child(101), 1u);
 }
 
 TEST(ConfigRegistry, AWorkerGoneFromProcKeepsItsViewAWhile) {
