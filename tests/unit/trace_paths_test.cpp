@@ -86,6 +86,9 @@ TEST(TracePaths, RuntimeFilesMoveIntoTheCopy) {
             "proxy_temp_path \"/d/runtime-3\" 1 2;\n server { client_body_temp_path "
             "\"/d/runtime-4\"; } }");
   EXPECT_FALSE(redirect_runtime_files("events {}\n", "/tmp/c").pid);
+  // A '}' inside a word is part of it (nginx ends a word at blanks, ';' and '{' only):
+  // the whole word is replaced, the copy still parses (found by fuzz_config_edit).
+  EXPECT_EQ(redirect_runtime_files("pid  uptp};\n", "/c").text, "pid  \"/c/runtime-1\";\n");
 }
 
 }  // namespace
