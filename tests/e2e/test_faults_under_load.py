@@ -70,7 +70,11 @@ class Load:
 
     def __init__(self, port):
         self.port, self.statuses = port, {}
-        self.run, self.stop, self.idle = threading.Event(), threading.Event(), threading.Semaphore(0)
+        self.run, self.stop = threading.Event(), threading.Event()
+        # How many threads wait in pause: a count, not a signal per pause, so that a
+        # resume() at once followed by pause() (the thread never saw the run) still
+        # finds it paused.
+        self.paused, self.cv = 0, threading.Condition()
         self.threads = [threading.Thread(target=self._loop, daemon=True) for _ in range(LOAD_THREADS)]
         self.run.set()
         for t in self.threads:
@@ -79,18 +83,23 @@ class Load:
     def _loop(self):
         while not self.stop.is_set():
             if not self.run.is_set():
-                self.idle.release()
+                with self.cv:
+                    self.paused += 1
+                    self.cv.notify_all()
                 while not self.run.wait(0.1):
                     if self.stop.is_set():
                         return
+                with self.cv:
+                    self.paused -= 1
                 continue
             st = h.get(self.port, "/bad/x", timeout=10, headers={"Host": SERVER})
             self.statuses[st] = self.statuses.get(st, 0) + 1
 
     def pause(self):
         self.run.clear()
-        for _ in self.threads:
-            h.check(self.idle.acquire(timeout=15), "load thread did not pause")
+        with self.cv:
+            h.check(self.cv.wait_for(lambda: self.paused == len(self.threads), timeout=25),
+                    "load thread did not pause")
 
     def resume(self):
         self.run.set()
