@@ -40,6 +40,7 @@ class ForkParents {
   std::unordered_map<uint32_t, Fork> by_child_;
   std::unordered_map<uint32_t, uint32_t> first_child_;  // parent -> its first child
   std::deque<std::pair<uint32_t, uint64_t>> order_;     // (child, fork time), oldest first
+  std::deque<uint32_t> parents_;                        // first_child_'s keys, oldest first
 };
 
 }  // namespace ngxwatch

@@ -4,6 +4,17 @@
 
 namespace ngxwatch {
 
+namespace {
+
+// An accepted connection's open event names the listening socket's owner, not the
+// worker that will serve it, and the correlator needs no config for it.
+bool needs_config(const Event& e) {
+  const auto* c = std::get_if<ngxw_conn_event>(&e);
+  return !(c && c->hdr.type == NGXW_EV_CONN_OPEN && c->side == NGXW_SIDE_CLIENT);
+}
+
+}  // namespace
+
 Attribution PendingEvents::state_of(uint32_t pid) const {
   if (pid == 0) return Attribution::kReady;  // no process to wait for
   if (!source_) return Attribution::kWait;
@@ -11,7 +22,7 @@ Attribution PendingEvents::state_of(uint32_t pid) const {
 }
 
 void PendingEvents::forget(const Held& h) {
-  if (--held_per_pid_[h.pid] == 0) held_per_pid_.erase(h.pid);
+  if (h.for_config && --held_per_pid_[h.pid] == 0) held_per_pid_.erase(h.pid);
   if (h.sock && --held_per_sock_[h.sock] == 0) held_per_sock_.erase(h.sock);
 }
 
@@ -20,27 +31,33 @@ void PendingEvents::release_front() {
   held_.pop_front();
   forget(h);
   stats_.waiting = held_.size();
+  rescan_ = true;
   deliver_(h.event);
 }
 
 void PendingEvents::release_ready() {
+  rescan_ = false;
   if (held_.empty()) return;
   std::deque<Held> keep;
   std::unordered_map<uint32_t, Attribution> states;  // one lookup per process
-  // Processes and sockets with an earlier event still held: theirs wait behind it.
+  // Processes that wait for their config and sockets with an earlier event still held:
+  // their later events wait behind.
   std::unordered_set<uint32_t> pids_behind;
   std::unordered_set<uint64_t> socks_behind;
   for (auto& h : held_) {
-    auto [it, fresh] = states.try_emplace(h.pid, Attribution::kWait);
-    if (fresh) it->second = state_of(h.pid);
-    if (it->second == Attribution::kWait || pids_behind.count(h.pid) ||
-        (h.sock && socks_behind.count(h.sock))) {
-      pids_behind.insert(h.pid);
+    Attribution state = Attribution::kReady;
+    if (h.for_config) {
+      auto [it, fresh] = states.try_emplace(h.pid, Attribution::kWait);
+      if (fresh) it->second = state_of(h.pid);
+      state = pids_behind.count(h.pid) ? Attribution::kWait : it->second;
+    }
+    if (state == Attribution::kWait || (h.sock && socks_behind.count(h.sock))) {
+      if (h.for_config) pids_behind.insert(h.pid);
       if (h.sock) socks_behind.insert(h.sock);
       keep.push_back(std::move(h));
       continue;
     }
-    if (it->second == Attribution::kUnreadable) ++stats_.unreadable;
+    if (state == Attribution::kUnreadable) ++stats_.unreadable;
     forget(h);
     deliver_(h.event);
   }
@@ -56,10 +73,11 @@ void PendingEvents::set_source(const AttributionSource* source) {
 void PendingEvents::on_event(const Event& e, uint64_t now_ns) {
   uint32_t pid = event_pid(e);
   uint64_t sock = event_sock(e);
-  // A process or socket with events waiting keeps its order: the new one waits behind.
-  bool behind = held_per_pid_.count(pid) || (sock && held_per_sock_.count(sock));
-  Attribution state = behind ? Attribution::kWait : state_of(pid);
-  if (state != Attribution::kWait) {
+  bool for_config = needs_config(e);
+  Attribution state = Attribution::kReady;
+  if (for_config) state = held_per_pid_.count(pid) ? Attribution::kWait : state_of(pid);
+  bool behind_socket = sock && held_per_sock_.count(sock);
+  if (state != Attribution::kWait && !behind_socket) {
     if (state == Attribution::kUnreadable) ++stats_.unreadable;
     deliver_(e);
     return;
@@ -68,24 +86,26 @@ void PendingEvents::on_event(const Event& e, uint64_t now_ns) {
     ++stats_.overflowed;
     release_front();
   }
-  held_.push_back({e, pid, sock, now_ns});
-  ++held_per_pid_[pid];
+  // Held only behind its socket: its process's other events need not wait for it.
+  for_config = for_config && state == Attribution::kWait;
+  held_.push_back({e, pid, sock, now_ns, for_config});
+  if (for_config) ++held_per_pid_[pid];
   if (sock) ++held_per_sock_[sock];
   ++stats_.held;
   stats_.waiting = held_.size();
 }
 
 void PendingEvents::tick(uint64_t now_ns) {
-  bool released = false;
   while (!held_.empty() && held_.front().since + o_.max_wait_ns <= now_ns) {
     // A process event of a short-lived nginx (`nginx -t` run by a deploy, by us) is
     // no request: nothing lost its labels.
     if (!std::holds_alternative<ngxw_proc_event>(held_.front().event)) ++stats_.timed_out;
     release_front();
-    released = true;
   }
-  // What waited only behind those (a known process's event on the same socket) goes now.
-  if (released) release_ready();
+  if (rescan_ && now_ns >= next_scan_ns_) {
+    next_scan_ns_ = now_ns + kRescanNs;
+    release_ready();
+  }
 }
 
 }  // namespace ngxwatch

@@ -4,10 +4,13 @@
 // with empty labels. Bounded by count and by time; what leaves without its config is
 // counted by reason.
 //
-// Order: events of one process, and events of one socket, leave in the order they came
-// (the correlator follows each connection's life, and the kernel reuses a freed struct
-// sock at once: a later owner's events must not overtake an earlier one's that waits).
-// Other events may overtake each other.
+// Order: events of one socket leave in the order they came, whatever process sends
+// them (the kernel reuses a freed struct sock at once: a later owner's events must not
+// overtake an earlier one's that waits); so do the events of one process that waits
+// for its config. An event held only behind its socket holds nothing else back, and
+// an accepted connection's open event, which carries the listening socket's owner
+// (often nginx's first process, long gone) and needs no config, waits for no process:
+// one pid that stays unknown delays its own sockets at most, never a worker's stream.
 #pragma once
 
 #include <atomic>
@@ -68,6 +71,7 @@ class PendingEvents {
     uint32_t pid;
     uint64_t sock;
     uint64_t since;
+    bool for_config;  // waits for its process's config (else: only behind its socket)
   };
   Attribution state_of(uint32_t pid) const;
   void release_front();
@@ -75,6 +79,11 @@ class PendingEvents {
   // event of its process or socket is still waiting for.
   void release_ready();
   void forget(const Held& h);
+  // Time-outs and overflows free sockets; what waited behind them goes at the next
+  // tick, at most every kRescanNs (a scan walks every held event).
+  static constexpr uint64_t kRescanNs = 10'000'000;
+  bool rescan_ = false;
+  uint64_t next_scan_ns_ = 0;
 
   Deliver deliver_;
   PendingOptions o_;

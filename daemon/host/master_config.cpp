@@ -91,11 +91,9 @@ bool ConfigRegistry::update(const NginxSnapshot& snap) {
     NginxProcess same = *proc;
     if (it != masters_.end()) same.cmdline = it->second.cmdline;
     Known k{key, load_master_config(same), same.cmdline};
-    if (!k.config.view && it != masters_.end() && it->second.config.view) {
-      uint64_t tried = k.config.read_ns;
+    // (with its read time: a worker forked since is not taken to run with it)
+    if (!k.config.view && it != masters_.end() && it->second.config.view)
       k.config = it->second.config;
-      k.config.read_ns = tried;  // what workers forked until now are taken to run with
-    }
     if (k.config.view)
       spdlog::info("nginx master {}: configuration loaded ({} servers, {} upstreams)", master,
                    k.config.view->config().servers().size(),

@@ -3,7 +3,11 @@
 // events. A worker a reload forked and retired between two scans is in no set; its
 // fork event names its master, and once that master's configuration has been read
 // after the fork, that is the worker's (nginx reads the file before it forks).
-// Without this such a worker's events wait out PendingEvents' timeout.
+// Without this such a worker's events wait out PendingEvents' timeout. Limit: a read
+// after two quick reloads gives the earlier reload's workers the file as the read found
+// it (the later config if it changed in between), as it would a worker a scan saw.
+// A pid reused within ConfigSet::kExitedKeep takes the dead process's view until the
+// next scan (pids are reused only after the whole pid space, 4M by default).
 #pragma once
 
 #include <memory>

@@ -80,24 +80,27 @@ TEST(PendingEvents, BoundedByTimeAndCount) {
 }
 
 // The kernel reuses a freed struct sock at once: a known worker's new connection on a
-// socket whose earlier life (a worker not known yet) still waits must not overtake it.
+// socket whose earlier life (a worker not known yet) still waits must not overtake it;
+// the rest of that known worker's events need not wait.
 TEST(PendingEvents, ASocketsEventsKeepTheirOrderAcrossProcesses) {
-  std::vector<uint32_t> got;  // the pids, in delivery order
-  PendingEvents p([&](const Event& e) { got.push_back(event_pid(e)); }, {100, 1000});
+  std::vector<std::pair<uint32_t, uint64_t>> got;  // (pid, sock) in delivery order
+  auto record = [&](const Event& e) { got.emplace_back(event_pid(e), event_sock(e)); };
+  PendingEvents p(record, {100, 1000});
   Table t;
   t.states[10] = Attribution::kReady;
   p.set_source(&t);
   p.on_event(conn(20, 7), 0);   // sock 7, first life: worker 20, not known yet
   p.on_event(conn(10, 7), 10);  // sock 7 again, a known worker: waits behind it
-  p.on_event(conn(10, 8), 20);  // and so does the rest of worker 10 (its own order)
+  p.on_event(conn(10, 8), 20);  // worker 10's other socket: goes at once
   p.on_event(conn(30, 9), 30);  // unrelated, unknown
-  EXPECT_TRUE(got.empty());
-  p.tick(1005);  // 20's event waited out its time; 10's go after it, 30's still waits
-  EXPECT_EQ(got, (std::vector<uint32_t>{20, 10, 10}));
+  using Got = std::vector<std::pair<uint32_t, uint64_t>>;
+  EXPECT_EQ(got, (Got{{10, 8}}));
+  p.tick(1005);  // 20's event waited out its time; 10's on sock 7 goes after it
+  EXPECT_EQ(got, (Got{{10, 8}, {20, 7}, {10, 7}}));
   EXPECT_EQ(p.waiting(), 1u);
 
-  PendingEvents q([&](const Event& e) { got.push_back(event_pid(e)); });
   got.clear();
+  PendingEvents q(record);
   q.set_source(&t);
   q.on_event(conn(20, 7), 0);
   q.on_event(conn(10, 7), 0);
@@ -106,7 +109,31 @@ TEST(PendingEvents, ASocketsEventsKeepTheirOrderAcrossProcesses) {
   EXPECT_TRUE(got.empty());
   t.states[20] = Attribution::kReady;
   q.set_source(&t);
-  EXPECT_EQ(got, (std::vector<uint32_t>{20, 10}));
+  EXPECT_EQ(got, (Got{{20, 7}, {10, 7}}));
+}
+
+// An accepted connection's open event carries the listening socket's owner (nginx's
+// first process, gone since it daemonized): it waits for no process, only behind its
+// socket; and what an overflow frees goes at the next tick.
+TEST(PendingEvents, AnAcceptedConnectionsOpenWaitsForNoProcessAndOverflowFreesItsSocket) {
+  std::vector<uint64_t> got;
+  PendingEvents p([&](const Event& e) { got.push_back(event_sock(e)); }, {2, 1'000'000'000});
+  Table t;
+  t.states[10] = Attribution::kReady;
+  p.set_source(&t);
+  Event accepted = conn(90, 5);  // owner 90: never known
+  std::get<ngxw_conn_event>(accepted).side = NGXW_SIDE_CLIENT;
+  p.on_event(accepted, 0);
+  EXPECT_EQ(got, (std::vector<uint64_t>{5}));
+
+  p.on_event(conn(20, 6), 0);  // unknown worker on sock 6
+  p.on_event(conn(10, 6), 0);  // known, behind it
+  p.on_event(conn(20, 7), 0);  // full: the oldest (20 on 6) is pushed out
+  EXPECT_EQ(got, (std::vector<uint64_t>{5, 6}));
+  EXPECT_EQ(p.stats().overflowed, 1u);
+  p.tick(1);  // 10's event on sock 6 is no longer behind anything
+  EXPECT_EQ(got, (std::vector<uint64_t>{5, 6, 6}));
+  EXPECT_EQ(p.waiting(), 1u);
 }
 
 }  // namespace

@@ -95,8 +95,13 @@ TEST(ForkParents, BoundedOldestFirstAndAReusedPidKeepsItsNewFork) {
   f.on_event(proc(NGXW_PROC_FORK, 3, 100, 40));
   EXPECT_FALSE(f.of(2));
   EXPECT_TRUE(f.of(1) && f.of(3));
-  EXPECT_EQ(f.first_child(100), 3u);  // 1's first fork and 2 are forgotten, 3 is next
+  EXPECT_EQ(f.first_child(100), 3u);  // its first child's pid is 101's child now
   EXPECT_EQ(f.first_child(101), 1u);
+  // A first child outlives the forks kept (a master forks on every reload).
+  for (uint32_t pid = 200; pid < 210; ++pid) f.on_event(proc(NGXW_PROC_FORK, pid, 101, pid));
+  EXPECT_EQ(f.first_child(101), 1u);
+  f.on_event(proc(NGXW_PROC_EXEC, 101, 0, 300));  // another program now
+  EXPECT_EQ(f.first_child(101), 0u);
 }
 
 TEST(ConfigRegistry, AWorkerGoneFromProcKeepsItsViewAWhile) {
